@@ -1,0 +1,41 @@
+#!/usr/bin/env python
+"""Make pseudo-labels: multi-scale + flip CAMs -> the config's rule (+ saliency) -> dense CRF -> palette PNGs.
+
+Writes <out-dir>/{seed,nocrf,crf}/<id>.png and <out-dir>/metrics.json (mIoU against ground truth when it
+exists). Resumable: a rerun skips finished images. Parallel over CPU processes (--num-workers) and over
+torchrun ranks (torchrun --nproc_per_node N tools/make_pseudo.py ...).
+
+Example:
+    python tools/make_pseudo.py configs/cam/eps_seenet_lite0_synthetic.py \\
+        --checkpoint work_dirs/cam/final.pth --out-dir work_dirs/pseudo --num-workers 2
+    # official EPS checkpoint, no CRF:
+    python tools/make_pseudo.py configs/cam/eps_resnet38_voc.py --checkpoint checkpoint_cls.pth \\
+        --out-dir out --no-crf --cfg-options data_root=/data/VOC2012
+"""
+import argparse
+
+from wsss.engine.config import add_common_args, load_config
+from wsss.engine.make_pseudo import make_pseudo
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(p)
+    p.add_argument('--checkpoint', required=True, help='CAM weights: our final.pth or an official state_dict')
+    p.add_argument('--out-dir', required=True, help='output folder for the label PNGs and metrics.json')
+    p.add_argument('--split', help='list under ImageSets/Segmentation (default: pseudo.split of the config)')
+    crf = p.add_mutually_exclusive_group()
+    crf.add_argument('--no-crf', dest='crf', action='store_false', default=None,
+                     help='skip dense-CRF refinement (writes seed/ and nocrf/ only)')
+    crf.add_argument('--crf', dest='crf', action='store_true',
+                     help='force CRF (DeepLab-v2 VOC parameters when the config has none)')
+    p.add_argument('--num-workers', type=int, help='CPU worker processes (default: pseudo.num_workers)')
+    p.add_argument('--limit', type=int, help='only the first N images of the split (quick checks)')
+    args = p.parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options)
+    make_pseudo(cfg, args.checkpoint, args.out_dir, split=args.split, crf=args.crf,
+                num_workers=args.num_workers, limit=args.limit)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,174 @@
+"""PASCAL VOC 2012 (and VOC-format) data layer.
+
+Reads ``<data_root>/JPEGImages/<id>.jpg``, masks from ``<data_root>/<ann_dir>/<id>.png`` (palette PNG,
+0 = background, 1..20 = classes, 255 = ignore), split lists ``<data_root>/ImageSets/Segmentation/<split>.txt``.
+Image-level labels come from the masks, or from a labels file when masks are absent (real train_aug
+images without GT): JSON ``{id: [class indices 0..19]}`` or the official EPS/PSA ``cls_labels.npy``.
+Saliency comes from a saliency source (``wsss.saliency``); labels for segmenter training from ``label_dir``.
+
+Items are indexed by ``(index, seed)``; augmentation randomness is ``sample_rng(seed, index)``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from wsss.datasets.transforms import AugmentConfig, augment, normalize
+from wsss.datasets.voc_meta import NUM_CLASSES
+from wsss.registry import DATASETS
+from wsss.utils.io import read_label_png, read_lines
+from wsss.utils.seed import sample_rng
+
+
+def resolve_dir(data_root: str | Path, d: str | Path) -> Path:
+    """``d`` if absolute, else relative to ``data_root``."""
+    d = Path(d)
+    return d if d.is_absolute() else Path(data_root) / d
+
+
+def load_image(path: Path) -> np.ndarray:
+    if not path.is_file():
+        raise FileNotFoundError(f'image not found: {path}')
+    with Image.open(path) as img:
+        return np.asarray(img.convert('RGB'))
+
+
+def labels_from_mask(mask: np.ndarray) -> np.ndarray:
+    """20-dim 0/1 image-level label vector from a 0..20/255 mask."""
+    present = np.unique(mask)
+    present = present[(present > 0) & (present <= NUM_CLASSES)]
+    lab = np.zeros(NUM_CLASSES, np.float32)
+    lab[present.astype(int) - 1] = 1.0
+    return lab
+
+
+def load_labels_file(path: str | Path) -> dict[str, np.ndarray]:
+    """Image-level labels: JSON ``{id: [class idx 0..19]}`` or official ``cls_labels.npy`` (``{id: (20,)}``).
+
+    The ``.npy`` form is a pickled dict (that is how PSA/EPS ship it); only load files you trust.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'image-level labels file not found: {path}')
+    if path.suffix == '.json':
+        raw = json.loads(path.read_text())
+        out = {}
+        for k, idx in raw.items():
+            v = np.zeros(NUM_CLASSES, np.float32)
+            v[np.asarray(idx, int)] = 1.0
+            out[k] = v
+        return out
+    raw = np.load(path, allow_pickle=True).item()
+    return {str(k): np.asarray(v, np.float32).reshape(NUM_CLASSES) for k, v in raw.items()}
+
+
+@DATASETS.register_module()
+class VOCDataset(torch.utils.data.Dataset):
+    """VOC-format data set for every stage.
+
+    Args:
+        data_root: folder with the VOC layout.
+        split: list name under ``ImageSets/Segmentation`` (or a path to a list file).
+        mode: ``'cam'`` (img, cls_label[, sal]), ``'seg'`` (img, seg, cls_label) or ``'infer'`` (no
+            augmentation; raw uint8 image in ``meta['image']`` too).
+        ann_dir: ground-truth mask folder (``SegmentationClass`` or ``SegmentationClassAug``).
+        label_dir: training labels for ``mode='seg'`` (pseudo-labels, or ``ann_dir`` for full supervision).
+        labels_file: image-level labels when masks are absent.
+        saliency: a saliency source (``wsss.saliency``) or None.
+        transforms: ``AugmentConfig`` fields.
+    """
+
+    def __init__(self, data_root: str, split: str = 'train', mode: str = 'cam',
+                 img_dir: str = 'JPEGImages', ann_dir: str = 'SegmentationClass',
+                 label_dir: Optional[str] = None, labels_file: Optional[str] = None,
+                 saliency: Any = None, transforms: Optional[dict] = None,
+                 require_masks: Optional[bool] = None):
+        if mode not in ('cam', 'seg', 'infer'):
+            raise ValueError(f"mode must be 'cam', 'seg' or 'infer', got {mode!r}")
+        self.data_root = Path(data_root)
+        if not self.data_root.is_dir():
+            raise FileNotFoundError(f'data root not found: {self.data_root} '
+                                    f'(point --cfg-options data_root=... at a VOC-format folder)')
+        self.mode = mode
+        list_path = Path(split) if split.endswith('.txt') else \
+            self.data_root / 'ImageSets' / 'Segmentation' / f'{split}.txt'
+        self.split = split
+        self.ids = read_lines(list_path)
+        if not self.ids:
+            raise ValueError(f'list file is empty: {list_path}')
+        self.img_dir = resolve_dir(self.data_root, img_dir)
+        self.ann_dir = resolve_dir(self.data_root, ann_dir)
+        self.label_dir = resolve_dir(self.data_root, label_dir) if label_dir else None
+        self.saliency = saliency
+        self.aug = AugmentConfig(**(transforms or {})) if mode != 'infer' else None
+        self.labels = load_labels_file(labels_file) if labels_file else None
+        if mode == 'seg' and self.label_dir is None:
+            raise ValueError("mode='seg' needs label_dir (pseudo-labels, or SegmentationClass for full supervision)")
+        # masks are required when the image-level labels must come from them
+        if require_masks is None:
+            require_masks = self.labels is None
+        if require_masks:
+            missing = [i for i in self.ids if not (self.ann_dir / f'{i}.png').is_file()]
+            if missing:
+                raise FileNotFoundError(
+                    f'{len(missing)} images of {list_path} have no mask in {self.ann_dir} '
+                    f'(first: {missing[:5]}); give labels_file=... for images without ground truth')
+        if self.labels is not None:
+            missing = [i for i in self.ids if i not in self.labels]
+            if missing:
+                raise KeyError(f'{len(missing)} ids of {list_path} are not in the labels file '
+                               f'(first: {missing[:5]})')
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def image_path(self, image_id: str) -> Path:
+        return self.img_dir / f'{image_id}.jpg'
+
+    def gt_mask(self, image_id: str) -> np.ndarray:
+        return read_label_png(self.ann_dir / f'{image_id}.png')
+
+    def cls_label(self, image_id: str) -> np.ndarray:
+        if self.labels is not None:
+            return self.labels[image_id]
+        return labels_from_mask(self.gt_mask(image_id))
+
+    def load_saliency(self, image_id: str, size_hw: tuple[int, int]) -> Optional[np.ndarray]:
+        return None if self.saliency is None else self.saliency.load(image_id, size_hw)
+
+    def __getitem__(self, key) -> dict:
+        index, seed = key if isinstance(key, tuple) else (key, 0)
+        image_id = self.ids[index]
+        img = load_image(self.image_path(image_id))
+        h, w = img.shape[:2]
+        meta = {'id': image_id, 'ori_size': (h, w)}
+        cls_label = self.cls_label(image_id)
+        if self.mode == 'infer':
+            return {'image': img, 'cls_label': cls_label, 'meta': meta}
+        sal = self.load_saliency(image_id, (h, w)) if self.mode == 'cam' else None
+        seg = None
+        if self.mode == 'seg':
+            seg = read_label_png(self.label_dir / f'{image_id}.png')
+            if seg.shape != (h, w):
+                raise ValueError(f'{self.label_dir / image_id}.png: label size {seg.shape} != image size {(h, w)}')
+        img, sal, seg = augment(img, sample_rng(seed, index), self.aug, sal, seg)
+        out = {'img': torch.from_numpy(normalize(img)), 'cls_label': torch.from_numpy(cls_label), 'meta': meta}
+        if sal is not None:
+            out['sal'] = torch.from_numpy(sal.astype(np.float32)[None] / 255.0)
+        if seg is not None:
+            out['seg'] = torch.from_numpy(seg.astype(np.int64))
+        return out
+
+
+def collate(batch: Sequence[dict]) -> dict:
+    """Stack tensors; keep ``meta`` (and raw ``image`` arrays) as lists."""
+    out = {}
+    for k in batch[0]:
+        vals = [b[k] for b in batch]
+        out[k] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
+    return out

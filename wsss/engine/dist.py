@@ -1,0 +1,39 @@
+"""Distributed helpers (mmengine.dist underneath): launcher detection, device choice, rank-0 guards."""
+from __future__ import annotations
+
+import os
+
+import torch
+from mmengine import dist
+
+
+def setup_distributed(backend: str | None = None) -> tuple[int, int]:
+    """Initialise torch.distributed when launched by ``torchrun`` (env ``WORLD_SIZE`` > 1).
+
+    Backend: NCCL when CUDA is available, gloo otherwise (CPU tests). Returns (rank, world_size).
+    """
+    if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_distributed():
+        if backend is None:
+            backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        dist.init_dist('pytorch', backend=backend)
+    return dist.get_rank(), dist.get_world_size()
+
+
+def pick_device(requested: str = 'auto') -> torch.device:
+    """``auto``: this rank's GPU when CUDA is available, else CPU."""
+    if requested == 'auto':
+        requested = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if requested == 'cuda':
+        return torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0')))
+    return torch.device(requested)
+
+
+def is_main_process() -> bool:
+    return dist.get_rank() == 0
+
+
+def shard(items: list, rank: int | None = None, world: int | None = None) -> list:
+    """This rank's share of ``items`` (strided, so every rank gets a similar mix)."""
+    rank = dist.get_rank() if rank is None else rank
+    world = dist.get_world_size() if world is None else world
+    return items[rank::world]

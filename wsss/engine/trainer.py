@@ -1,0 +1,221 @@
+"""``IterTrainer``: the one iteration-based training loop shared by every stage (CAM, segmenter, saliency).
+
+Built from mmengine parts: ``build_optim_wrapper`` (paramwise lr multipliers, AMP via ``AmpOptimWrapper``),
+mmengine parameter schedulers (``PolyLR``, ``LinearLR`` warm-up; ``by_epoch=False``), ``MMLogger`` and
+``mmengine.dist``. Models follow the contract in ``docs/CONTRACTS.md``: ``model.loss(batch)`` returns a
+dict whose ``loss_*`` entries are summed.
+
+Config keys read:
+    train_cfg = dict(max_iters, batch_size (GLOBAL batch, split over ranks), num_workers=2,
+                     log_interval=10, ckpt_interval=500, seed=0, device='auto', channels_last=False,
+                     sync_bn=False, find_unused_parameters=False)
+    optim_wrapper = dict(type='OptimWrapper' | 'AmpOptimWrapper', optimizer=dict(...), paramwise_cfg=dict(...))
+    param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters, by_epoch=False), ...]
+
+Files in ``work_dir``: ``latest.pth`` (model + optimizer + schedulers + iteration + RNG; written atomically
+every ``ckpt_interval`` iterations and at the end), ``final.pth`` (``{'state_dict', 'meta'}``),
+``train.log``, ``scalars.jsonl``. ``train(resume=True)`` continues from ``latest.pth`` and gives the same
+final weights as an uninterrupted run (the data order and augmentations are a function of the iteration).
+Only rank 0 writes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from mmengine import dist
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import PARAM_SCHEDULERS
+from torch import nn
+from tqdm import tqdm
+
+from wsss.datasets.voc import collate
+from wsss.engine.dist import pick_device, setup_distributed
+from wsss.engine.sampler import IterBatchSampler
+from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
+
+
+class _LossForward(nn.Module):
+    """Lets DDP wrap any model whose training entry point is ``loss(batch)``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict) -> dict:
+        return self.model.loss(batch)
+
+
+def get_logger(work_dir: str | Path, name: str = 'wsss') -> MMLogger:
+    """Console + ``<work_dir>/<name>.log`` (rank 0 writes the file)."""
+    Path(work_dir).mkdir(parents=True, exist_ok=True)
+    inst = f'{name}:{Path(work_dir).resolve()}'
+    if MMLogger.check_instance_created(inst):
+        return MMLogger.get_instance(inst)
+    return MMLogger.get_instance(inst, logger_name=name, log_file=str(Path(work_dir) / f'{name}.log'),
+                                 log_level='INFO', file_mode='a')
+
+
+def move_to(batch: dict, device: torch.device, channels_last: bool = False) -> dict:
+    out = {}
+    for k, v in batch.items():
+        if isinstance(v, torch.Tensor):
+            v = v.to(device, non_blocking=True)
+            if channels_last and k == 'img':
+                v = v.contiguous(memory_format=torch.channels_last)
+        out[k] = v
+    return out
+
+
+def sum_losses(losses: dict) -> torch.Tensor:
+    terms = [v for k, v in losses.items() if k.startswith('loss')]
+    if not terms:
+        raise ValueError(f'model.loss() returned no loss_* entry (keys: {list(losses)})')
+    return sum(terms)
+
+
+class IterTrainer:
+    def __init__(self, model: nn.Module, dataset, cfg, work_dir: str | Path, meta: Optional[dict] = None,
+                 logger_name: str = 'train'):
+        self.cfg = cfg
+        self.tcfg = dict(cfg.train_cfg)
+        self.rank, self.world = setup_distributed()
+        self.device = pick_device(self.tcfg.get('device', 'auto'))
+        if self.device.type == 'cuda':
+            torch.cuda.set_device(self.device)
+        self.work_dir = Path(work_dir)
+        self.meta = dict(meta or {})
+        self.logger = get_logger(self.work_dir, logger_name) if self.rank == 0 else None
+        seed = int(self.tcfg.get('seed', 0))
+        torch.manual_seed(seed + self.rank)  # per-rank seed for dropout etc.; data order is seed-only
+        self.seed = seed
+        if self.tcfg.get('sync_bn', False) and self.world > 1:
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        self.model = model.to(self.device)
+        self.channels_last = bool(self.tcfg.get('channels_last', False)) and self.device.type == 'cuda'
+        if self.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.dataset = dataset
+        self.optim_wrapper = build_optim_wrapper(self.model, dict(cfg.optim_wrapper))
+        # a scheduler without ``end`` runs to ``max_iters``, so overriding max_iters keeps the poly schedule
+        self.schedulers = [PARAM_SCHEDULERS.build(
+            {'end': int(self.tcfg['max_iters']), 'by_epoch': False, **dict(s)},
+            default_args=dict(optimizer=self.optim_wrapper)) for s in cfg.get('param_scheduler', [])]
+        runner = _LossForward(self.model)
+        if self.world > 1:
+            ddp_kw = {'device_ids': [self.device.index]} if self.device.type == 'cuda' else {}
+            runner = nn.parallel.DistributedDataParallel(
+                runner, find_unused_parameters=bool(self.tcfg.get('find_unused_parameters', False)), **ddp_kw)
+        self.runner = runner
+
+    def log(self, msg: str) -> None:
+        if self.logger is not None:
+            self.logger.info(msg)
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def _state(self, it: int) -> dict:
+        return {'state_dict': self.model.state_dict(), 'optimizer': self.optim_wrapper.state_dict(),
+                'schedulers': [s.state_dict() for s in self.schedulers], 'iter': it,
+                'torch_rng': torch.get_rng_state(), 'meta': self.meta}
+
+    def save(self, it: int, final: bool = False) -> None:
+        if self.rank != 0:
+            return
+        save_checkpoint_atomic(self._state(it), self.work_dir / 'latest.pth')
+        if final:
+            save_checkpoint_atomic({'state_dict': self.model.state_dict(), 'meta': self.meta},
+                                   self.work_dir / 'final.pth')
+
+    def load(self, path: Path) -> int:
+        ckpt = load_checkpoint_file(path, map_location='cpu')
+        self.model.load_state_dict(ckpt['state_dict'])
+        self.optim_wrapper.load_state_dict(ckpt['optimizer'])
+        for s, sd in zip(self.schedulers, ckpt['schedulers']):
+            s.load_state_dict(sd)
+        if self.rank == 0:
+            torch.set_rng_state(ckpt['torch_rng'])
+        return int(ckpt['iter'])
+
+    # -- loop --------------------------------------------------------------------------------------
+    def train(self, resume: bool = False, stop_at: Optional[int] = None) -> dict[str, Any]:
+        """Train to ``max_iters``; ``stop_at`` pauses early (``latest.pth`` written) for a later ``resume``."""
+        max_iters = int(self.tcfg['max_iters'])
+        start = 0
+        latest = self.work_dir / 'latest.pth'
+        if resume and latest.is_file():
+            start = self.load(latest)
+            self.log(f'resumed from {latest} at iteration {start}')
+        elif resume:
+            self.log(f'--resume given but {latest} does not exist: starting from scratch')
+        if start >= max_iters:
+            self.log(f'already trained ({start}/{max_iters} iterations)')
+            if self.rank == 0 and not (self.work_dir / 'final.pth').is_file():
+                self.save(start, final=True)
+            return {}
+        sampler = IterBatchSampler(len(self.dataset), int(self.tcfg['batch_size']), max_iters, self.seed,
+                                   self.rank, self.world, start_iter=start)
+        nw = int(self.tcfg.get('num_workers', 2))
+        loader = torch.utils.data.DataLoader(self.dataset, batch_sampler=sampler, num_workers=nw,
+                                             collate_fn=collate, pin_memory=self.device.type == 'cuda',
+                                             persistent_workers=False)
+        log_interval = int(self.tcfg.get('log_interval', 10))
+        ckpt_interval = int(self.tcfg.get('ckpt_interval', 500))
+        self.model.train()
+        self.log(f'training {type(self.model).__name__} for {max_iters} iterations (from {start}), global batch '
+                 f'{sampler.B} on {self.world} process(es), device {self.device}, {len(self.dataset)} samples')
+        last: dict[str, float] = {}
+        t0, n_img = time.perf_counter(), 0
+        bar = tqdm(total=max_iters, initial=start, desc='train', disable=self.rank != 0, mininterval=2,
+                   dynamic_ncols=True, leave=False)
+        scalars = open(self.work_dir / 'scalars.jsonl', 'a') if self.rank == 0 else None
+        try:
+            for it, batch in enumerate(loader, start=start):
+                batch = move_to(batch, self.device, self.channels_last)
+                with self.optim_wrapper.optim_context(self.runner):
+                    losses = self.runner(batch)
+                loss = sum_losses(losses)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f'loss is {loss.item()} at iteration {it + 1}: '
+                                             f'{ {k: float(v) for k, v in losses.items()} }')
+                self.optim_wrapper.update_params(loss)
+                for s in self.schedulers:
+                    s.step()
+                n_img += batch['img'].shape[0] * self.world
+                bar.update(1)
+                if (it + 1) % log_interval == 0 or it + 1 == max_iters:
+                    dt = time.perf_counter() - t0
+                    last = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
+                            for k, v in losses.items()}
+                    last.update(loss=float(loss.detach()), lr=self.optim_wrapper.get_lr()['lr'][0],
+                                img_per_s=n_img / max(dt, 1e-9))
+                    if self.device.type == 'cuda':
+                        last['max_mem_mb'] = torch.cuda.max_memory_allocated(self.device) / 2**20
+                    eta = (max_iters - it - 1) * dt / max(1, it + 1 - start)
+                    self.log(f'iter {it + 1}/{max_iters} ' + ' '.join(
+                        f'{k}={v:.4g}' for k, v in last.items()) + f' eta={eta / 60:.1f}min')
+                    bar.set_postfix(loss=f"{last['loss']:.3f}")
+                    if scalars is not None:
+                        scalars.write(json.dumps({'iter': it + 1, **last}) + '\n')
+                        scalars.flush()
+                if (it + 1) % ckpt_interval == 0 and it + 1 < max_iters:
+                    self.save(it + 1)
+                if stop_at is not None and it + 1 >= stop_at and it + 1 < max_iters:
+                    self.save(it + 1)
+                    self.log(f'stopped at iteration {it + 1} (resume with --resume)')
+                    return last
+        finally:
+            bar.close()
+            if scalars is not None:
+                scalars.close()
+        self.save(max_iters, final=True)
+        self.log(f'finished; weights in {self.work_dir / "final.pth"}')
+        if dist.is_distributed():
+            dist.barrier()
+        return last
+
+

@@ -1,0 +1,1 @@
+from wsss.models.backbones import resnet38  # noqa: F401

@@ -1,0 +1,1 @@
+from wsss.saliency import sources  # noqa: F401
