@@ -98,3 +98,86 @@ def test_shape_mismatch_and_empty():
         confusion_matrix(np.zeros((2, 3)), np.zeros((3, 2)))
     res = ConfusionMatrix(21).compute()
     assert res['mIoU'] is None and res['IoU']['background'] is None
+
+
+# ------------------------------------------------------------------ label folders
+def _voc(tmp_path, n=3, h=12, w=10):
+    from PIL import Image
+    from wsss.utils.io import save_label_png
+    rng = np.random.default_rng(2)
+    root = tmp_path / 'VOC'
+    (root / 'ImageSets' / 'Segmentation').mkdir(parents=True)
+    (root / 'JPEGImages').mkdir()
+    ids = [f'img{i}' for i in range(n)]
+    (root / 'ImageSets' / 'Segmentation' / 'train.txt').write_text('\n'.join(ids) + '\n')
+    gts, preds = [], []
+    for i in ids:
+        gt = rng.integers(0, 4, size=(h, w)).astype(np.uint8)
+        gt[0] = 255
+        pred = np.where(rng.random((h, w)) < 0.7, gt, 2).astype(np.uint8)
+        pred[pred == 255] = 0
+        pred[-1, -1] = 255
+        save_label_png(root / 'SegmentationClass' / f'{i}.png', gt)
+        save_label_png(tmp_path / 'pred' / f'{i}.png', pred)
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(root / 'JPEGImages' / f'{i}.jpg')
+        gts.append(gt)
+        preds.append(pred)
+    return root, ids, preds, gts
+
+
+def test_eval_labels_tool_writes_metrics(tmp_path, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location('eval_labels_tool',
+                                                  Path(__file__).resolve().parents[1] / 'tools' / 'eval_labels.py')
+    eval_labels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(eval_labels)
+    root, ids, preds, gts = _voc(tmp_path)
+    assert eval_labels.main([str(tmp_path / 'pred'), '--data-root', str(root), '--split', 'train']) == 0
+    doc = json.loads((tmp_path / 'pred' / 'metrics.json').read_text())
+    ref = ConfusionMatrix(21)
+    for p, g in zip(preds, gts):
+        ref.update(p, g)
+    ref = ref.compute()
+    assert doc['mIoU'] == ref['mIoU'] and doc['num_images'] == 3 and doc['split'] == 'train'
+    assert list(doc['IoU'])[:2] == ['background', 'aeroplane'] and doc['IoU']['tvmonitor'] is None
+    assert 'mIoU' in capsys.readouterr().out
+    # merged as a section of another file
+    out = tmp_path / 'run' / 'metrics.json'
+    eval_labels.main([str(tmp_path / 'pred'), '--data-root', str(root), '--out', str(out), '--section', 'pseudo'])
+    assert json.loads(out.read_text())['sections']['pseudo']['mIoU'] == ref['mIoU']
+
+
+def test_eval_labels_errors(tmp_path):
+    from PIL import Image
+    from wsss.engine.label_eval import evaluate_label_dir
+    from wsss.utils.io import save_label_png
+    root, ids, _, _ = _voc(tmp_path)
+    gt_dir = root / 'SegmentationClass'
+    with pytest.raises(FileNotFoundError, match=r'4 missing files[\s\S]*nope1\.png[\s\S]*nope2\.png'):
+        evaluate_label_dir(tmp_path / 'pred', gt_dir, ids[:1] + ['nope1', 'nope2'])
+    save_label_png(tmp_path / 'pred' / 'img1.png', np.zeros((5, 5), np.uint8))
+    with pytest.raises(ValueError, match=r'img1\.png: size 5x5'):
+        evaluate_label_dir(tmp_path / 'pred', gt_dir, ids)
+    Image.fromarray(np.full((12, 10), 40, np.uint8), mode='L').save(tmp_path / 'pred' / 'img1.png')
+    with pytest.raises(ValueError, match=r'img1\.png: label values \[40\]'):
+        evaluate_label_dir(tmp_path / 'pred', gt_dir, ids)
+
+
+def test_validate_label_dir(tmp_path):
+    from PIL import Image
+    from wsss.engine.label_eval import LabelDirError, validate_label_dir
+    root, ids, _, _ = _voc(tmp_path)
+    validate_label_dir(tmp_path / 'pred', ids)                       # valid: no error
+    d = tmp_path / 'pred'
+    Image.fromarray(np.full((4, 4), 21, np.uint8), mode='L').save(d / 'img0.png')
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(d / 'img1.png')
+    many = [f'm{i}' for i in range(25)]
+    with pytest.raises(LabelDirError) as e:
+        validate_label_dir(d, ids + many)
+    msg = str(e.value)
+    assert '25 missing files' in msg and 'm19.png' in msg and 'm20.png' not in msg and '5 more' in msg
+    assert '2 invalid files' in msg and 'img0.png (values [21]' in msg and 'img1.png (mode RGB' in msg
+    with pytest.raises(LabelDirError, match='not found'):
+        validate_label_dir(tmp_path / 'absent', ids)

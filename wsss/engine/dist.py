@@ -15,7 +15,10 @@ def setup_distributed(backend: str | None = None) -> tuple[int, int]:
     if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_distributed():
         if backend is None:
             backend = 'nccl' if torch.cuda.is_available() else 'gloo'
-        dist.init_dist('pytorch', backend=backend)
+        if backend == 'nccl':
+            dist.init_dist('pytorch', backend=backend)
+        else:  # mmengine's launcher calls torch.cuda.set_device, which fails on CPU-only machines
+            torch.distributed.init_process_group(backend=backend)
     return dist.get_rank(), dist.get_world_size()
 
 

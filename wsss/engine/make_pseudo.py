@@ -186,7 +186,7 @@ def evaluate_pseudo(data_root, ids, dirs: dict[str, Path], dataset, name: str) -
     for key, section in (('seed', 'seed'), ('nocrf', 'pseudo_nocrf'), ('crf', 'pseudo_crf')):
         if key not in dirs or not has_gt:
             continue
-        m = evaluate_label_dir(dirs[key], data_root, ids, gt_dir=dataset.ann_dir)
+        m = evaluate_label_dir(dirs[key], dataset.ann_dir, ids)
         if regions.is_dir():
             from wsss.metrics.regions import region_stats
             m.setdefault('extra', {}).update(region_stats(dirs[key], data_root, ids))

@@ -162,7 +162,10 @@ class IterTrainer:
         nw = int(self.tcfg.get('num_workers', 2))
         loader = torch.utils.data.DataLoader(self.dataset, batch_sampler=sampler, num_workers=nw,
                                              collate_fn=collate, pin_memory=self.device.type == 'cuda',
-                                             persistent_workers=False)
+                                             persistent_workers=False,
+                                             # own generator: creating the iterator must not consume the
+                                             # global RNG (dropout), or a resumed run would diverge
+                                             generator=torch.Generator().manual_seed(self.seed + start))
         log_interval = int(self.tcfg.get('log_interval', 10))
         ckpt_interval = int(self.tcfg.get('ckpt_interval', 500))
         self.model.train()

@@ -122,11 +122,11 @@ class Transition(nn.Module):
     def __init__(self, k: int = 3):
         super().__init__()
         self.k = k
-        self.register_buffer('kernel', torch.from_numpy(ellipse_element(k)).float(), persistent=False)
+        self._se = ellipse_element(k)  # host copy drives the shifts; the buffer documents the element
+        self.register_buffer('kernel', torch.from_numpy(self._se).float(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = torch.sigmoid(x.float())
-        se = self.kernel.detach().cpu().numpy().astype(np.uint8)
-        dil = _dilate(s, se)
-        ero = -_dilate(-s, se)
+        dil = _dilate(s, self._se)
+        ero = -_dilate(-s, self._se)
         return ((dil - ero) > 0.5).to(x.dtype)

@@ -1,0 +1,46 @@
+"""2-process DDP on CPU (gloo), launched with torchrun as users launch it, equals 1 process with the same
+global batch; only rank 0 writes."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = '''
+custom_imports = dict(imports=['support_models'], allow_failed_imports=False)
+data_root = {data_root!r}
+model = dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), num_classes=20)
+train_dataset = dict(type='VOCDataset', split='train', transforms=dict(crop_size=24, scale_range=(0.8, 1.2)))
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0)]
+train_cfg = dict(max_iters=4, batch_size=4, num_workers=0, log_interval=1, ckpt_interval=100, seed=1,
+                 device='cpu')
+'''
+
+
+def _run(nproc, cfg, work_dir, port):
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT / 'tests'), os.environ.get('PYTHONPATH', '')]),
+           'OMP_NUM_THREADS': '1'}
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_port',
+           str(port), str(ROOT / 'tools' / 'train_cam.py'), str(cfg), '--work-dir', str(work_dir)]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_one_process(tmp_path, tiny_voc):
+    cfg = tmp_path / 'tiny_cam.py'
+    cfg.write_text(CONFIG.format(data_root=str(tiny_voc)))
+    _run(1, cfg, tmp_path / 'one', 29511)
+    _run(2, cfg, tmp_path / 'two', 29512)
+    a = torch.load(tmp_path / 'one' / 'final.pth', weights_only=True)['state_dict']
+    b = torch.load(tmp_path / 'two' / 'final.pth', weights_only=True)['state_dict']
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+    log = (tmp_path / 'two' / 'train.log').read_text()
+    assert '2 process(es)' in log and 'iter 4/4' in log

@@ -1,0 +1,57 @@
+import json
+
+import torch
+from mmengine.config import Config
+
+from support_models import TinyClassifier
+from wsss.datasets.voc import VOCDataset
+from wsss.engine.sampler import IterBatchSampler
+from wsss.engine.trainer import IterTrainer
+
+
+def _cfg(max_iters=6):
+    return Config(dict(
+        train_cfg=dict(max_iters=max_iters, batch_size=2, num_workers=0, log_interval=1, ckpt_interval=100,
+                       seed=3, device='cpu'),
+        optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9,
+                                                                weight_decay=1e-4),
+                           paramwise_cfg=dict(custom_keys={'fc8': dict(lr_mult=10.0)})),
+        param_scheduler=[dict(type='PolyLR', power=0.9, eta_min=0.0)]))
+
+
+def _train(tmp, data_root, name, stop_at=None, resume=False):
+    torch.manual_seed(0)
+    model = TinyClassifier()
+    ds = VOCDataset(str(data_root), 'train', mode='cam', transforms=dict(crop_size=24, scale_range=(0.8, 1.2)))
+    tr = IterTrainer(model, ds, _cfg(), tmp / name)
+    tr.train(resume=resume, stop_at=stop_at)
+    return tr
+
+
+def test_resume_gives_the_same_weights(tmp_path, tiny_voc):
+    full = _train(tmp_path, tiny_voc, 'full')
+    _train(tmp_path, tiny_voc, 'split', stop_at=2)
+    assert not (tmp_path / 'split' / 'final.pth').exists()
+    resumed = _train(tmp_path, tiny_voc, 'split', resume=True)
+    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
+    final = torch.load(tmp_path / 'split' / 'final.pth', weights_only=True)
+    assert set(final) == {'state_dict', 'meta'}
+    lines = [json.loads(x) for x in (tmp_path / 'full' / 'scalars.jsonl').read_text().splitlines()]
+    assert [x['iter'] for x in lines] == list(range(1, 7)) and 'loss_cls' in lines[0]
+    # poly schedule reached its end; head has 10x lr
+    groups = full.optim_wrapper.optimizer.param_groups
+    assert any(abs(g['initial_lr'] - 1.0) < 1e-9 for g in groups)
+
+
+def test_sampler_is_a_function_of_iteration_and_splits_ranks():
+    one = IterBatchSampler(10, 4, 8, seed=5)
+    a = [one.batch(i) for i in range(8)]
+    r0 = IterBatchSampler(10, 4, 8, seed=5, rank=0, world_size=2)
+    r1 = IterBatchSampler(10, 4, 8, seed=5, rank=1, world_size=2)
+    for i in range(8):
+        assert r0.batch(i) + r1.batch(i) == a[i]
+    assert list(IterBatchSampler(10, 4, 8, seed=5, start_iter=3)) == a[3:]
+    # every epoch visits every sample once
+    stream = [k for b in a for k, _ in b]
+    assert sorted(stream[:10]) == list(range(10)) and sorted(stream[10:20]) == list(range(10))

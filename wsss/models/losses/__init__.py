@@ -1,0 +1,1 @@
+from wsss.models.losses import seg_losses  # noqa: F401
