@@ -70,7 +70,8 @@ def _check_inputs(image: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.
         raise ValueError(f'image must be uint8 RGB, got {image.dtype}')
     if probs.ndim != 3 or probs.shape[1:] != image.shape[:2]:
         raise ValueError(f'probs must be (K, H, W) with H, W = {image.shape[:2]}, got {probs.shape}')
-    return np.ascontiguousarray(image), probs
+    # pydensecrf needs a writable C-contiguous buffer (PIL-backed arrays are read-only)
+    return np.array(image, dtype=np.uint8, order="C", copy=True), probs
 
 
 def dense_crf(image: np.ndarray, probs: np.ndarray, params: CRFParams | None = None) -> np.ndarray:

@@ -646,7 +646,7 @@ def _make_object(rng, yy, xx, s, cls0: int, extent: float) -> SyntheticObject | 
             continue
         part = part_mask(yy, xx, cls0, py, px, across)
         f = part.sum() / area
-        if PART_FRACTION[0] - 0.008 <= f <= PART_FRACTION[1] + 0.008:
+        if PART_FRACTION[0] - 0.005 <= f <= PART_FRACTION[1] + 0.005:
             return SyntheticObject(cls=cls0 + 1, shape=shape, body=body, part=part)
     return None
 
@@ -860,7 +860,8 @@ Deterministic: the same arguments give the same bytes; every image can be regene
   poor = misses each object with p = {SAL_POOR_MISS}, fires on the class contexts in ~{SAL_POOR_CONTEXT:.0%}
   of the images, blurrier (sigma {SAL_POOR_BLUR} px) and noisier.
 - `sod/Image/<name>.jpg`, `sod/GT/<name>.png` (0/255), `sod/train.txt`, `sod/test.txt`: a DUTS-layout
-  salient-object split from the same renderer (own seed stream), {SOD_TRAIN_FRACTION:.0%} / {1 - SOD_TRAIN_FRACTION:.0%}.
+  salient-object split from the same renderer (own seed stream),
+  {SOD_TRAIN_FRACTION:.0%} train / {1 - SOD_TRAIN_FRACTION:.0%} test.
   GT = union of the visible objects (contexts and distractors are not salient).
 - `meta.json`: generator version, seed, arguments, region codes, class -> (part, context) table.
 

@@ -94,7 +94,8 @@ class PseudoLabeler:
         h, w = image.shape[:2]
         s = self.settings
         cams = multiscale_cam(self.model, image, scales=tuple(s['scales']), flip=bool(s['flip']),
-                              fusion=getattr(self.model, 'flip_fusion', 'sum'), device=self.device)
+                              fusion=getattr(self.model, 'flip_fusion', 'sum'), device=self.device,
+                              cls_label=cls_label)
         sal = None
         if s['use_saliency']:
             sal = self.dataset.load_saliency(image_id, (h, w)).astype(np.float32) / 255.0

@@ -48,7 +48,9 @@ class InputRenorm(nn.Module):
         return x.flip(1) if self.bgr else x
 
     def extra_repr(self) -> str:
-        return 'identity' if self.identity else f'a={self.a.flatten().tolist()}, b={self.b.flatten().tolist()}, bgr={self.bgr}'
+        if self.identity:
+            return 'identity'
+        return f'a={self.a.flatten().tolist()}, b={self.b.flatten().tolist()}, bgr={self.bgr}'
 
 
 def bn_modules(module: nn.Module) -> Iterable[nn.modules.batchnorm._BatchNorm]:

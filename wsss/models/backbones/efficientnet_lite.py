@@ -41,7 +41,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Sequence, Union
 
 import torch
 from torch import nn
@@ -112,7 +112,8 @@ def convert_efficientnet_lite0(state_dict: dict) -> dict:
             unknown.append(key)
     want = dict(layout)
     missing = [k for k in want if k not in out]
-    shapes = [f'{k}: {tuple(out[k].shape)} vs timm {want[k]}' for k in want if k in out and tuple(out[k].shape) != want[k]]
+    shapes = [f'{k}: {tuple(out[k].shape)} vs timm {want[k]}'
+              for k in want if k in out and tuple(out[k].shape) != want[k]]
     if unknown or missing or shapes:
         raise ValueError(f'not an EfficientNet-PyTorch efficientnet-lite0 state_dict: unknown keys {unknown[:8]}, '
                          f'missing timm keys {missing[:8]}, shape mismatches {shapes[:8]}')

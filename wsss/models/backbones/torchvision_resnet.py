@@ -116,8 +116,8 @@ class TorchvisionResNet(nn.Module):
             raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
         self.depth, self.style, self.output_stride = depth, style, output_stride
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
-        net = getattr(torchvision.models, f'resnet{depth}')(weights=None,
-                                                            replace_stride_with_dilation=list(_DILATIONS[output_stride]))
+        net = getattr(torchvision.models, f'resnet{depth}')(
+            weights=None, replace_stride_with_dilation=list(_DILATIONS[output_stride]))
         if style == 'caffe':
             self.input_renorm = InputRenorm(input_mean, input_std, CAFFE_MEAN_RGB, (1.0, 1.0, 1.0), scale=255.0,
                                             bgr=True)

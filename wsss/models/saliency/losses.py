@@ -52,9 +52,11 @@ class InSPyReNetLoss(nn.Module):
         self.pyramid = ImagePyramid(7, 1.0)
 
     def forward(self, saliency: Sequence[torch.Tensor], gt: torch.Tensor) -> dict[str, torch.Tensor]:
-        # BCE on probabilities is not autocast-safe: the loss always runs in float32
+        # BCE on probabilities is not autocast-safe: the loss runs in float32 (float64 stays float64)
+        def up(t):
+            return t if t.dtype == torch.float64 else t.float()
         with torch.autocast(device_type=gt.device.type, enabled=False):
-            return self._forward([s.float() for s in saliency], gt.float())
+            return self._forward([up(s) for s in saliency], up(gt))
 
     def _forward(self, saliency: Sequence[torch.Tensor], gt: torch.Tensor) -> dict[str, torch.Tensor]:
         d3, d2, d1, d0 = saliency

@@ -1,0 +1,24 @@
+# SANet (Zhong et al., CVPR 2020) on a dilated ResNet-101 (OS 8): SA modules on the 4 stages.
+# L = L_mask + alpha * L_cat + beta * L_den with alpha = 0.2, beta = 0.8 (paper Sec. 3.4 / Fig. 4;
+# /work/shared/seeds/004 notes). L_cat is supervised by batch['cls_label'] (image labels) when present.
+# Backbone BN frozen (WSSS batches are small); the head's BN trains. Head lr 10x (PyTorch-Encoding habit).
+model = dict(
+    type='SANet',
+    num_classes=21,
+    backbone=dict(type='TorchvisionResNet', depth=101, output_stride=8, style='pytorch', frozen_stages=-1,
+                  norm_eval=True, pretrained=None),
+    decode_head=dict(
+        type='SAHead',
+        in_index=(0, 1, 2, 3),
+        channels=128,
+        pool_kernel=2,
+        num_convs=2,
+        fuse_channels=256,
+        dense_index=-1,
+        dense_channels=256,
+        dropout=0.1,
+        loss_mask=dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=1.0),
+        loss_cat=dict(type='MultiLabelBCELoss', loss_weight=0.2),  # alpha
+        loss_den=dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=0.8)))  # beta
+
+paramwise_cfg = dict(custom_keys={'decode_head': dict(lr_mult=10.0)})

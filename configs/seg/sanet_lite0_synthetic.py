@@ -1,0 +1,4 @@
+# SANet (SA modules on 4 levels, mask + 0.2 categorical + 0.8 dense losses) on EfficientNet-Lite0, synthetic set.
+_base_ = ['../_base_/default_runtime.py', '../_base_/models/sanet_lite0.py',
+          '../_base_/datasets/synthetic_seg.py', '../_base_/schedules/seg_synthetic.py']
+optim_wrapper = dict(paramwise_cfg={{_base_.paramwise_cfg}})

@@ -1,0 +1,107 @@
+"""make_pseudo.py end to end: official EPS checkpoint == official inference rule; resume after interruption."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from test_eps_official_infer import official_labels, random_checkpoint
+from wsss.engine.config import load_config
+from wsss.registry import CAM_MODELS
+from wsss.utils.io import read_label_png
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_tool(args):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('make_pseudo_tool', ROOT / 'tools' / 'make_pseudo.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.main([str(a) for a in args])
+
+
+def test_official_eps_checkpoint_through_the_tool(tmp_path, tiny_voc):
+    sd = random_checkpoint(seed=1)
+    ckpt = tmp_path / 'checkpoint_cls.pth'
+    torch.save(sd, ckpt)  # the official training saves model.module.state_dict() as a raw dict
+    out = tmp_path / 'out'
+    opts = [f'data_root={tiny_voc}', 'infer_dataset.ann_dir=SegmentationClass']
+    _run_tool(['configs/cam/eps_resnet38_voc.py', '--checkpoint', ckpt, '--out-dir', out, '--no-crf',
+               '--num-workers', '1', '--split', 'val', '--cfg-options', *opts])
+    cfg = load_config(str(ROOT / 'configs/cam/eps_resnet38_voc.py'))
+    model = CAM_MODELS.build(cfg.model)
+    model.load_state_dict(sd, strict=True)
+    model.eval()
+    ids = (tiny_voc / 'ImageSets/Segmentation/val.txt').read_text().split()
+    assert not (out / 'crf').exists()
+    for image_id in ids:
+        pil = Image.open(tiny_voc / 'JPEGImages' / f'{image_id}.jpg').convert('RGB')
+        gt = read_label_png(tiny_voc / 'SegmentationClass' / f'{image_id}.png')
+        label = np.zeros(20, np.float32)
+        label[[c - 1 for c in np.unique(gt) if 0 < c < 21]] = 1
+        ref, _ = official_labels(model, sd, pil, label)
+        ours = read_label_png(out / 'nocrf' / f'{image_id}.png')
+        assert Image.open(out / 'nocrf' / f'{image_id}.png').mode == 'P'
+        np.testing.assert_array_equal(ours, ref)
+    assert (out / 'metrics.json').is_file()
+
+
+@pytest.fixture
+def tiny_cam_ckpt(tmp_path):
+    from support_models import TinyBackbone  # noqa: F401  (registers the backbone)
+    torch.manual_seed(0)
+    model = CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), background=True))
+    path = tmp_path / 'tiny.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return path
+
+
+def _tiny_cfg(tiny_voc, crf=True):
+    from mmengine.config import Config
+    return Config(dict(
+        data_root=str(tiny_voc), saliency_dir='saliency/good',
+        model=dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), background=True),
+        infer_dataset=dict(type='VOCDataset'),
+        pseudo=dict(split='train', scales=(1.0, 0.5), flip=True, rule=dict(type='EPSRule', bg_score=0.2),
+                    crf=dict(iterations=3) if crf else None, num_workers=1)))
+
+
+def _outputs(d):
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob('*.png'))}
+
+
+def test_resume_after_interruption_matches_uninterrupted(tmp_path, tiny_voc, tiny_cam_ckpt, monkeypatch):
+    from wsss.engine import make_pseudo as mp
+    full = tmp_path / 'full'
+    mp.make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, full)
+    # interrupted run: the process dies while writing the CRF label of the 2nd image
+    part = tmp_path / 'part'
+    calls = {'n': 0}
+    real = mp.save_label_png
+
+    def dying_save(path, label):
+        if Path(path).parent.name == 'crf':
+            calls['n'] += 1
+            if calls['n'] == 2:
+                raise KeyboardInterrupt('simulated kill')
+        real(path, label)
+    monkeypatch.setattr(mp, 'save_label_png', dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        mp.make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, part)
+    monkeypatch.setattr(mp, 'save_label_png', real)
+    assert len(list((part / 'crf').glob('*.png'))) == 1
+    assert not [p for p in part.rglob('*') if p.name.endswith('.tmp')]
+    mp.make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, part)
+    assert _outputs(part) == _outputs(full) and len(_outputs(full)) == 9
+    log = (part / 'make_pseudo.log').read_text()
+    assert '1 already done' in log
+
+
+def test_crf_raises_mIoU_is_reported(tmp_path, tiny_voc, tiny_cam_ckpt):
+    from wsss.engine.make_pseudo import make_pseudo
+    m = make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, tmp_path / 'o')
+    assert set(m['sections']) == {'seed', 'pseudo_nocrf', 'pseudo_crf'}
+    for sec in m['sections'].values():
+        assert 0 <= sec['mIoU'] <= 100 and 'IoU' in sec

@@ -1,0 +1,51 @@
+#!/usr/bin/env python
+"""Evaluate saliency maps on a DUTS-layout split: MAE, max F (beta^2 = 0.3), S-measure, mean E-measure
+(PySODMetrics), written to metrics.json.
+
+    python tools/eval_saliency.py --data-root data/DUTS-TE --pred-dir data/DUTS-TE/saliency/inspyrenet_r50 \
+        [--split test] [--out work_dirs/eval/metrics.json]
+
+Predictions: ``<pred-dir>/<name>.png`` (make them with tools/make_saliency.py --img-dir Image); GT:
+``<data-root>/GT/<name>.png``. ``--pred-name NAME`` is short for ``--pred-dir <data-root>/saliency/NAME``.
+Default output: ``<pred-dir>/metrics.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main(argv=None) -> dict:
+    from wsss.saliency.metrics import evaluate_folder
+    from wsss.utils.io import atomic_write_json, read_lines
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--data-root', required=True, help='DUTS-layout folder (Image/, GT/)')
+    p.add_argument('--pred-dir', default=None)
+    p.add_argument('--pred-name', default=None)
+    p.add_argument('--split', default=None, help='list name (<data-root>/<split>.txt) or path; default all GT')
+    p.add_argument('--gt-dir', default='GT')
+    p.add_argument('--out', default=None, help='metrics.json path')
+    a = p.parse_args(argv)
+    root = Path(a.data_root)
+    if not (a.pred_dir or a.pred_name):
+        raise SystemExit('give --pred-dir or --pred-name')
+    pred_dir = Path(a.pred_dir) if a.pred_dir else root / 'saliency' / a.pred_name
+    names = None
+    if a.split:
+        lp = Path(a.split)
+        lp = lp if lp.is_file() else root / (a.split if a.split.endswith('.txt') else f'{a.split}.txt')
+        names = read_lines(lp)
+    res = evaluate_folder(pred_dir, root / a.gt_dir, names)
+    res.update(pred_dir=str(pred_dir), gt_dir=str(root / a.gt_dir), split=a.split)
+    out = Path(a.out) if a.out else pred_dir / 'metrics.json'
+    atomic_write_json(out, res)
+    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in res.items()}, indent=1))
+    return res
+
+
+if __name__ == '__main__':
+    main()

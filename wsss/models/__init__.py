@@ -1,0 +1,1 @@
+"""Models: backbones, CAM classifiers, segmenters, saliency models, losses (each behind its registry)."""

@@ -1,0 +1,283 @@
+"""Batched saliency-map inference into a folder that ``FolderSaliency`` reads (``<data_root>/saliency/<name>``).
+
+Output contract: one 8-bit grey PNG per image, ``<out_dir>/<id>.png``, at the image's own size; value =
+``floor(255 * s)`` with ``s`` the per-image min-max normalised sigmoid of the finest saliency logits, resized
+to the image size with bilinear interpolation (align_corners=True) - the official post-processing.
+
+Pre-processing (official ``static_resize`` / ``dynamic_resize``): PIL bilinear resize of the uint8 RGB image,
+then /255 and ImageNet mean/std. Modes:
+
+- ``static``: every image at ``base_size`` (one pass). Official Res2Net-50 test setting, transparent-background
+  default.
+- ``dynamic``: one pass at the dynamic size: if the short side exceeds ``L`` (1280) scale it to ``L`` keeping the
+  aspect ratio, then round both sides to a multiple of 32.
+- ``blend``: official Swin-B test setting. With the dynamic size (H, W): if H <= threshold or W <= threshold one
+  pass at ``base_size``; otherwise pyramid blending of a pass at ``base_size`` (LR) and one at (H, W) (HR).
+
+Batching: images are grouped by what they are resized to, batches are formed once per shard from the whole
+list (so a resumed run recomputes exactly the same batches and reproduces the uninterrupted maps bit for bit),
+and a batch whose maps all exist is skipped. Writes are atomic (temp file + rename), so runs may be killed and
+restarted, and several processes (``rank``/``world_size`` shards, or even the same shard twice) never leave a
+half-written map.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from wsss.utils.io import read_lines, save_gray_png
+
+logger = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+MODES = ('static', 'dynamic', 'blend')
+
+
+def dynamic_size(h: int, w: int, L: int = 1280) -> tuple[int, int]:
+    """Official ``dynamic_resize``: short side capped at L (aspect kept), both sides rounded to a multiple of 32."""
+    fw, fh = float(w), float(h)
+    if fw >= fh and fh > L:
+        fw, fh = fw / (fh / L), float(L)
+    elif fh > fw and fw > L:
+        fh, fw = fh / (fw / L), float(L)
+    return int(round(fh / 32)) * 32, int(round(fw / 32)) * 32
+
+
+def plan_image(h: int, w: int, mode: str, base_size: Sequence[int], threshold: Optional[int] = 512,
+               L: int = 1280) -> tuple[str, tuple[int, int]]:
+    """(kind, size) an image of (h, w) is processed at: ('single', (h', w')) or ('blend', hr_size)."""
+    base = (int(base_size[0]), int(base_size[1]))
+    if mode == 'static':
+        return 'single', base
+    hr = dynamic_size(h, w, L)
+    if mode == 'dynamic':
+        return 'single', hr
+    if mode != 'blend':
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if threshold is None or hr[0] <= threshold or hr[1] <= threshold:
+        return 'single', base
+    return 'blend', hr
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(h, w) from the file header."""
+    with Image.open(path) as im:
+        return im.size[1], im.size[0]
+
+
+def load_rgb(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return im.convert('RGB')
+
+
+def resize_uint8(img: Image.Image, size_hw: Sequence[int]) -> torch.Tensor:
+    """PIL bilinear resize (official pre-processing) -> (3, h, w) uint8 tensor."""
+    if (img.size[1], img.size[0]) != tuple(size_hw):
+        img = img.resize((int(size_hw[1]), int(size_hw[0])), Image.BILINEAR)
+    return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)
+
+
+def normalize_on_device(x: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 3, h, w) -> float32 ImageNet-normalised."""
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    return (x.float() / 255.0 - mean) / std
+
+
+def to_uint8_maps(d0: torch.Tensor, sizes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    """Finest logits (B, 1, h, w) -> per-image uint8 maps at the given original sizes."""
+    from wsss.models.saliency.inspyrenet import minmax_per_image
+    p = minmax_per_image(torch.sigmoid(d0.float()))
+    out = []
+    for i, (h, w) in enumerate(sizes):
+        m = F.interpolate(p[i:i + 1], size=(int(h), int(w)), mode='bilinear', align_corners=True)
+        out.append((m[0, 0].cpu().numpy() * 255).astype(np.uint8))
+    return out
+
+
+class _BatchSet(torch.utils.data.Dataset):
+    """Item i = the i-th planned batch, loaded and resized (runs in DataLoader workers)."""
+
+    def __init__(self, batches, items, base_size):
+        self.batches, self.items, self.base = batches, items, tuple(base_size)
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, i):
+        kind, size, idx = self.batches[i]
+        imgs, lrs, ids, sizes = [], [], [], []
+        for j in idx:
+            image_id, path, hw = self.items[j]
+            im = load_rgb(path)
+            if (im.size[1], im.size[0]) != tuple(hw):
+                raise ValueError(f'{path}: size changed while running ({hw} -> {im.size[::-1]})')
+            imgs.append(resize_uint8(im, size))
+            if kind == 'blend':
+                lrs.append(resize_uint8(im, self.base))
+            ids.append(image_id)
+            sizes.append(hw)
+        return {'kind': kind, 'img': torch.stack(imgs), 'img_lr': torch.stack(lrs) if lrs else None,
+                'ids': ids, 'sizes': sizes}
+
+
+def list_images(data_root: str | os.PathLike, split: Optional[str] = None,
+                img_dir: Optional[str] = None) -> list[tuple[str, Path]]:
+    """(id, path) pairs. ``img_dir`` defaults to ``JPEGImages`` (VOC) or ``Image`` (DUTS), whichever exists.
+    ``split``: a list file path, a VOC split name (``ImageSets/Segmentation/<split>.txt``) or None (every .jpg)."""
+    root = Path(data_root)
+    if img_dir is None:
+        img_dir = next((d for d in ('JPEGImages', 'Image', 'images') if (root / d).is_dir()), 'JPEGImages')
+    d = Path(img_dir) if Path(img_dir).is_absolute() else root / img_dir
+    if not d.is_dir():
+        raise FileNotFoundError(f'image folder not found: {d}')
+    if split is None:
+        ids = sorted(p.stem for p in d.glob('*.jpg'))
+    else:
+        sp = Path(split)
+        if not sp.is_file():
+            sp = root / 'ImageSets' / 'Segmentation' / f'{split}.txt'
+        if not sp.is_file():
+            raise FileNotFoundError(f'split not found: {split} (neither a file nor {sp})')
+        ids = read_lines(sp)
+    pairs = []
+    for i in ids:
+        p = d / f'{i}.jpg'
+        if not p.is_file():
+            alt = [q for q in (d / f'{i}.png', d / f'{i}.jpeg', d / f'{i}.JPG') if q.is_file()]
+            if not alt:
+                raise FileNotFoundError(f'image not found: {p}')
+            p = alt[0]
+        pairs.append((i, p))
+    return pairs
+
+
+def shard_from_env(rank: Optional[int] = None, world_size: Optional[int] = None) -> tuple[int, int]:
+    """Explicit values, else torchrun's ``RANK``/``WORLD_SIZE``, else (0, 1)."""
+    r = int(os.environ.get('RANK', 0)) if rank is None else int(rank)
+    w = int(os.environ.get('WORLD_SIZE', 1)) if world_size is None else int(world_size)
+    if not 0 <= r < w:
+        raise ValueError(f'shard rank {r} is not in [0, {w})')
+    return r, w
+
+
+def plan_batches(items, mode, base_size, threshold, L, batch_size):
+    """Group (id, path, (h, w)) items by processing size; stable order inside a group."""
+    groups: dict[tuple, list[int]] = {}
+    for j, (_, _, (h, w)) in enumerate(items):
+        groups.setdefault(plan_image(h, w, mode, base_size, threshold, L), []).append(j)
+    batches = []
+    for (kind, size), idx in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        for s in range(0, len(idx), batch_size):
+            batches.append((kind, size, idx[s:s + batch_size]))
+    return batches
+
+
+@torch.no_grad()
+def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str | os.PathLike,
+                       mode: str = 'static', base_size: Optional[Sequence[int]] = None,
+                       threshold: Optional[int] = -1, L: int = 1280, batch_size: int = 8,
+                       device: str | torch.device = 'cpu', amp: bool = False, num_workers: int = 0,
+                       rank: int = 0, world_size: int = 1, overwrite: bool = False, progress: bool = True,
+                       on_saved: Optional[Callable[[str], None]] = None) -> dict:
+    """Write ``<out_dir>/<id>.png`` for this shard's images; returns counts.
+
+    ``model``: an ``InSPyReNet`` (weights loaded). ``base_size`` defaults to ``model.base_size``;
+    ``threshold=-1`` uses ``model.threshold`` (only used by ``mode='blend'``, where None means 512).
+    ``amp``: float16 autocast on CUDA (ignored on CPU).
+    """
+    if mode not in MODES:
+        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    device = torch.device(device)
+    base_size = tuple(base_size if base_size is not None else model.base_size)
+    thr = model.threshold if threshold == -1 else threshold
+    if mode == 'blend' and thr is None:
+        thr = 512
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mine = list(images)[rank::world_size]
+    items = [(i, Path(p), image_size(Path(p))) for i, p in mine]
+    batches = plan_batches(items, mode, base_size, thr, L, batch_size)
+
+    def done(j):
+        return (out_dir / f'{items[j][0]}.png').is_file()
+
+    todo = [b for b in batches if overwrite or not all(done(j) for j in b[2])]
+    n_done_before = 0 if overwrite else sum(done(j) for j in range(len(items)))
+    model = model.to(device).eval()
+    if model.base_size is None or tuple(model.base_size) != base_size:
+        model.base_size = base_size
+    autocast = torch.autocast('cuda', dtype=torch.float16) if (amp and device.type == 'cuda') else nullcontext()
+    loader = torch.utils.data.DataLoader(_BatchSet(todo, items, base_size), batch_size=None, shuffle=False,
+                                         num_workers=num_workers, pin_memory=device.type == 'cuda')
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(items), initial=n_done_before, desc=f'saliency[{rank}/{world_size}]',
+                   unit='img', dynamic_ncols=True)
+    written = 0
+    try:
+        for batch in loader:
+            img = normalize_on_device(batch['img'].to(device, non_blocking=True))
+            with autocast:
+                if batch['kind'] == 'blend':
+                    lr = normalize_on_device(batch['img_lr'].to(device, non_blocking=True))
+                    d0 = model.blend(model(lr), model(img))
+                else:
+                    d0 = model(img)['saliency'][3]
+            maps = to_uint8_maps(d0, batch['sizes'])
+            for image_id, m in zip(batch['ids'], maps):
+                path = out_dir / f'{image_id}.png'
+                if overwrite or not path.is_file():
+                    save_gray_png(path, m)
+                    written += 1
+                    if on_saved is not None:
+                        on_saved(image_id)
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return {'images': len(items), 'written': written, 'skipped': len(items) - written,
+            'batches': len(todo), 'rank': rank, 'world_size': world_size, 'mode': mode,
+            'base_size': list(base_size), 'threshold': thr}
+
+
+def write_run_record(out_dir: str | os.PathLike, record: dict, rank: int = 0) -> None:
+    from wsss.utils.io import atomic_write_json
+    atomic_write_json(Path(out_dir) / f'_make_saliency_rank{rank}.json', json.loads(json.dumps(record, default=str)))
+
+
+def build_saliency_model(cfg, checkpoint: Optional[str] = None, base_size: Optional[Sequence[int]] = None):
+    """Build ``cfg.model`` (mmengine Config or dict) and load ``checkpoint`` (official raw state_dict or ours).
+
+    ``base_size`` (the user's request) overrides ``cfg.model.base_size``; with a checkpoint of ours the stored
+    base size must match it, and when neither the user nor the config sets one, the checkpoint's is used.
+    The backbone's ImageNet ``pretrained`` path is dropped when a full checkpoint is loaded.
+    """
+    import copy
+
+    import wsss.models.saliency  # noqa: F401  (registers the models)
+    from wsss.models.saliency.inspyrenet import load_inspyrenet_checkpoint
+    from wsss.registry import SALIENCY_MODELS
+    mcfg = copy.deepcopy(dict(cfg['model'] if 'model' in cfg else cfg))
+    if checkpoint is not None and isinstance(mcfg.get('backbone'), dict):
+        mcfg['backbone'] = dict(mcfg['backbone'], pretrained=None)
+    if checkpoint is not None and 'pretrained' in mcfg:
+        mcfg['pretrained'] = None
+    if base_size is not None:
+        mcfg['base_size'] = [int(v) for v in base_size]
+    model = SALIENCY_MODELS.build(mcfg)
+    if checkpoint is not None:
+        load_inspyrenet_checkpoint(model, checkpoint, base_size=model.base_size)
+    return model
