@@ -47,6 +47,8 @@ class RandomSegData(torch.utils.data.Dataset):
 def _cfg(model_cfg: str, iters: int, batch: int, amp: bool, channels_last: bool, device: str):
     from mmengine.config import Config
     base = Config.fromfile(str(ROOT / model_cfg))
+    # no pretrained file here: random init with frozen default BN statistics would blow up, so BN trains
+    base.model.backbone.update(pretrained=None, norm_eval=False)
     optim = dict(type='AmpOptimWrapper', dtype='bfloat16') if amp else dict(type='OptimWrapper')
     optim.update(optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4))
     return Config(dict(model=base.model, optim_wrapper=optim,

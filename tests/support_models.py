@@ -1,5 +1,4 @@
 """Tiny registered modules for fast tests (imported by configs through ``custom_imports``)."""
-import torch
 import torch.nn.functional as F
 from torch import nn
 

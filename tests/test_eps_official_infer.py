@@ -6,41 +6,22 @@ normalisation into a float32 array, softmax over C+1, bilinear upsample (align_c
 channels times the label vector, un-flip, ``np.sum`` over the 8 passes, ``/ (max + 1e-5)``, background 0.2,
 argmax over 21 channels.
 """
-from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from test_resnet38 import random_official_state_dict
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.registry import CAM_MODELS, PSEUDO_RULES
 
-KEYS_FILE = Path(__file__).resolve().parent / 'data' / 'keys' / 'eps_resnet38.txt'  # from shared/reference/keys
 SCALES = (0.5, 1.0, 1.5, 2.0)
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 def random_checkpoint(seed=0):
-    g = torch.Generator().manual_seed(seed)
-    sd = {}
-    for line in KEYS_FILE.read_text().splitlines():
-        if not line.strip() or line.startswith('#'):
-            continue
-        name, shape, dtype, _ = line.split()
-        shape = () if shape == 'scalar' else tuple(int(s) for s in shape.split('x'))
-        if dtype == 'int64':
-            sd[name] = torch.tensor(0)
-        elif name.endswith('running_var'):
-            sd[name] = 0.5 + torch.rand(shape, generator=g)
-        elif name.endswith(('running_mean', '.bias')):
-            sd[name] = 0.1 * torch.randn(shape, generator=g)
-        elif len(shape) == 1:
-            sd[name] = 0.5 + 0.5 * torch.rand(shape, generator=g)
-        else:
-            sd[name] = torch.randn(shape, generator=g) * (0.5 * (2.0 / (shape[1] * shape[2] * shape[3])) ** 0.5)
-    return sd
+    return random_official_state_dict(seed)
 
 
 def official_normalize(pil):

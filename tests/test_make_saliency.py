@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / 'tools'))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_inspyrenet import official_state_dict, tiny_model  # noqa: E402
+from test_inspyrenet import _one_thread, official_state_dict, tiny_model  # noqa: E402,F401
 
 
 def write_images(root: Path, sizes, seed=0, split='train') -> list[str]:
@@ -190,3 +190,17 @@ def test_cli_errors_wrong_backbone_and_base_size(tmp_path):
     swin_cfg = str(ROOT / 'configs/saliency/inspyrenet_swinb_duts.py')
     with pytest.raises(RuntimeError, match=r'this is a Res2Net.* checkpoint but the config builds Swin-B'):
         make_saliency.main([swin_cfg] + common)
+
+
+def test_engine_refuses_a_base_size_other_than_the_trained_one(tmp_path):
+    from wsss.models.saliency import load_inspyrenet_checkpoint
+    root = tmp_path / 'voc'
+    write_images(root, [(40, 40)])
+    model = tiny_model(base_size=(64, 64))
+    ckpt = tmp_path / 'ours.pth'
+    save_checkpoint_atomic({'state_dict': model.state_dict(), 'meta': model.checkpoint_meta()}, ckpt)
+    m = tiny_model(base_size=(64, 64))
+    load_inspyrenet_checkpoint(m, ckpt)
+    with pytest.raises(ValueError, match=r'trained with base_size \[64, 64\] but base_size \[32, 32\]'):
+        make_saliency_maps(m, list_images(root), tmp_path / 'out', base_size=(32, 32), progress=False)
+    assert make_saliency_maps(m, list_images(root), tmp_path / 'out', progress=False)['written'] == 1

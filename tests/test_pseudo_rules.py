@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from wsss.pseudo.rules import EPSRule, SaliencyProxyRule, ThresholdRule, normalize_cams
+from wsss.pseudo.rules import EPSRule, ThresholdRule, normalize_cams
 from wsss.registry import PSEUDO_RULES
 
 

@@ -1,5 +1,4 @@
 """ResNet-38 (PSA/EPS): official key names and shapes, a functional re-statement of the forward, freezing."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,22 +6,15 @@ import torch
 import torch.nn.functional as F
 
 from wsss.models.backbones.resnet38 import ResNet38, convert_mxnet_keys
+from keyfiles import read_key_file
 from wsss.registry import CAM_MODELS
 from wsss.utils.checkpoint import load_state_dict_checked
 
-KEYS_FILE = Path(__file__).resolve().parent / 'data' / 'keys' / 'eps_resnet38.txt'  # from shared/reference/keys
 
 
 def official_entries():
     """(name, shape, dtype) of the official EPS ``resnet38_eps.Net(21)`` state_dict, in order."""
-    out = []
-    for line in KEYS_FILE.read_text().splitlines():
-        if not line.strip() or line.startswith('#'):
-            continue
-        name, shape, dtype, _ = line.split()
-        shape = () if shape == 'scalar' else tuple(int(s) for s in shape.split('x'))
-        out.append((name, shape, getattr(torch, dtype)))
-    return out
+    return read_key_file('eps_resnet38')
 
 
 def random_official_state_dict(seed=0):

@@ -24,21 +24,28 @@ def main(argv=None) -> dict:
     from wsss.utils.io import atomic_write_json, read_lines
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data-root', required=True, help='DUTS-layout folder (Image/, GT/)')
-    p.add_argument('--pred-dir', default=None)
-    p.add_argument('--pred-name', default=None)
+    p.add_argument('--pred-dir', default=None, help='folder of predicted <name>.png maps')
+    p.add_argument('--pred-name', default=None, help='short for --pred-dir <data-root>/saliency/NAME')
     p.add_argument('--split', default=None, help='list name (<data-root>/<split>.txt) or path; default all GT')
-    p.add_argument('--gt-dir', default='GT')
+    p.add_argument('--gt-dir', default='GT', help='ground-truth folder under the data root')
     p.add_argument('--out', default=None, help='metrics.json path')
+    p.add_argument('--centre-blob', action='store_true',
+                   help='evaluate the trivial centre-blob baseline (maps written to <data-root>/saliency/centre_blob)')
     a = p.parse_args(argv)
     root = Path(a.data_root)
-    if not (a.pred_dir or a.pred_name):
-        raise SystemExit('give --pred-dir or --pred-name')
-    pred_dir = Path(a.pred_dir) if a.pred_dir else root / 'saliency' / a.pred_name
+    if not (a.pred_dir or a.pred_name or a.centre_blob):
+        raise SystemExit('give --pred-dir, --pred-name or --centre-blob')
     names = None
     if a.split:
         lp = Path(a.split)
         lp = lp if lp.is_file() else root / (a.split if a.split.endswith('.txt') else f'{a.split}.txt')
         names = read_lines(lp)
+    if a.centre_blob:
+        from wsss.saliency.baselines import write_centre_blob_maps
+        gt_names = names if names is not None else sorted(q.stem for q in (root / a.gt_dir).glob('*.png'))
+        pred_dir = write_centre_blob_maps(root / a.gt_dir, gt_names, root / 'saliency' / 'centre_blob')
+    else:
+        pred_dir = Path(a.pred_dir) if a.pred_dir else root / 'saliency' / a.pred_name
     res = evaluate_folder(pred_dir, root / a.gt_dir, names)
     res.update(pred_dir=str(pred_dir), gt_dir=str(root / a.gt_dir), split=a.split)
     out = Path(a.out) if a.out else pred_dir / 'metrics.json'

@@ -24,26 +24,31 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config')
-    p.add_argument('--checkpoint', required=True)
-    p.add_argument('--data-root', required=True)
+    p.add_argument('config', help='saliency config (configs/saliency/...)')
+    p.add_argument('--checkpoint', required=True,
+                   help='official latest.pth, transparent-background ckpt_base/ckpt_fast.pth, or our final.pth')
+    p.add_argument('--data-root', required=True, help='VOC-format (JPEGImages/) or DUTS-format (Image/) folder')
     p.add_argument('--split', default=None, help='list file or VOC split name; default: every image')
     p.add_argument('--img-dir', default=None, help='image folder under data root (JPEGImages / Image)')
     p.add_argument('--out-name', default=None, help='maps go to <data_root>/saliency/<out-name>')
     p.add_argument('--out-dir', default=None, help='explicit output folder (instead of --out-name)')
-    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--batch-size', type=int, default=8, help='images per forward (grouped by resized size)')
     p.add_argument('--mode', choices=['static', 'dynamic', 'blend'], default=None,
                    help='default: inference.mode of the config, else static')
-    p.add_argument('--base-size', type=int, nargs=2, default=None, metavar=('H', 'W'))
+    p.add_argument('--base-size', type=int, nargs=2, default=None, metavar=('H', 'W'),
+                   help='inference size; must equal the size the checkpoint was trained at (checked)')
     p.add_argument('--threshold', type=int, default=None, help='pyramid blending threshold (blend mode)')
     p.add_argument('--device', default=None, help='cpu | cuda | cuda:N (default: cuda if available)')
     p.add_argument('--amp', action='store_true', help='float16 autocast (CUDA only)')
-    p.add_argument('--num-workers', type=int, default=2)
-    p.add_argument('--shard-rank', type=int, default=None)
-    p.add_argument('--shard-world', type=int, default=None)
-    p.add_argument('--overwrite', action='store_true')
-    p.add_argument('--no-progress', action='store_true')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--tf32', action='store_true', help='allow TF32 on CUDA (off by default, as officially)')
+    p.add_argument('--num-workers', type=int, default=2, help='data-loading worker processes')
+    p.add_argument('--shard-rank', type=int, default=None,
+                   help='this shard of the list (default: torchrun RANK, else 0)')
+    p.add_argument('--shard-world', type=int, default=None,
+                   help='number of shards (default: torchrun WORLD_SIZE, else 1)')
+    p.add_argument('--overwrite', action='store_true', help='recompute maps that already exist')
+    p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys (key=value)')
     return p.parse_args(argv)
 
 
@@ -70,7 +75,7 @@ def main(argv=None) -> dict:
     out_dir = Path(args.out_dir) if args.out_dir else Path(args.data_root) / 'saliency' / args.out_name
     t0 = time.time()
     stats = make_saliency_maps(model, images, out_dir, mode=mode, threshold=threshold, L=inf.get('L', 1280),
-                               batch_size=args.batch_size, device=device, amp=args.amp,
+                               batch_size=args.batch_size, device=device, amp=args.amp, tf32=args.tf32,
                                num_workers=args.num_workers, rank=rank, world_size=world,
                                overwrite=args.overwrite, progress=not args.no_progress)
     stats.update(seconds=round(time.time() - t0, 2), checkpoint=str(args.checkpoint), config=str(args.config),

@@ -3,7 +3,8 @@
 
     python tools/train_saliency.py configs/saliency/inspyrenet_res2net50_synthetic.py --work-dir work_dirs/sal_syn
     python tools/train_saliency.py configs/saliency/inspyrenet_swinb_duts.py --work-dir work_dirs/sal_swinb \
-        --cfg-options data_root=data/DUTS-TR model.backbone.pretrained=data/backbone_ckpt/swin_base_patch4_window12_384_22kto1k.pth
+        --cfg-options data_root=data/DUTS-TR \
+        model.backbone.pretrained=data/backbone_ckpt/swin_base_patch4_window12_384_22kto1k.pth
 Multi-GPU: torchrun --nproc_per_node N tools/train_saliency.py CONFIG (train_cfg.batch_size is the global batch).
 
 Writes ``latest.pth`` (resumable), ``final.pth`` = ``{'state_dict', 'meta': {'base_size', 'backbone', ...}}``

@@ -1,7 +1,8 @@
 # InSPyReNet (Kim et al., ACCV 2022) with Res2Net-50 v1b 26w-4s, trained on DUTS-TR: the official recipe
 # (configs/InSPyReNet_Res2Net50.yaml + run/Train.py of plemeri/InSPyReNet).
 # Train:     python tools/train_saliency.py configs/saliency/inspyrenet_res2net50_duts.py --work-dir work_dirs/sal_r50 \
-#                --cfg-options data_root=data/DUTS-TR model.backbone.pretrained=data/backbone_ckpt/res2net50_v1b_26w_4s-3cf99910.pth
+#                --cfg-options data_root=data/DUTS-TR \
+#                model.backbone.pretrained=data/backbone_ckpt/res2net50_v1b_26w_4s-3cf99910.pth
 # Inference: python tools/make_saliency.py configs/saliency/inspyrenet_res2net50_duts.py --checkpoint latest.pth \
 #                --data-root data/VOC2012 --split train_aug --out-name inspyrenet_r50
 _base_ = ['../_base_/default_runtime.py']

@@ -14,15 +14,18 @@ import time
 from pathlib import Path
 
 from wsss.engine.config import load_config
+from wsss.engine.coverage import coverage_curve, coverage_table
 from wsss.engine.make_pseudo import make_pseudo
 from wsss.engine.seg import train_seg
 from wsss.engine.tables import make_table
 from wsss.engine.train_cam import train_cam
 from wsss.engine.trainer import get_logger
+from wsss.utils.io import atomic_write_json
 
 CAM_CONFIGS = {'cam': 'configs/cam/cam_lite0_synthetic.py',
                'eps_seenet': 'configs/cam/eps_seenet_lite0_synthetic.py'}
 SEG_CONFIG = 'configs/seg/deeplabv2_lite0_synthetic.py'
+COVERAGE_SCORES = (0.2, 0.4, 0.6)
 
 
 def ensure_synthetic(data_root: Path, **gen_kwargs) -> None:
@@ -57,6 +60,12 @@ def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'd
         pseudo_dirs[name] = work_dir / f'pseudo_{name}'
         make_pseudo(cfg, work_dir / f'cam_{name}' / 'final.pth', pseudo_dirs[name], num_workers=num_workers)
         timings[f'pseudo-labels ({name})'] = time.perf_counter() - t
+        cov = pseudo_dirs[name] / 'coverage.json'
+        if not cov.is_file():
+            t = time.perf_counter()
+            curve = coverage_curve(cfg, work_dir / f'cam_{name}' / 'final.pth', COVERAGE_SCORES)
+            atomic_write_json(cov, {str(k): v for k, v in curve.items()})
+            timings[f'coverage curve ({name})'] = time.perf_counter() - t
     t = time.perf_counter()
     seg_dir = work_dir / 'seg_deeplabv2'
     label_dir = (pseudo_dirs['eps_seenet'] / 'crf').resolve()
@@ -70,7 +79,10 @@ def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'd
     per_class = make_table([str(r) for r in runs], names=names, mode='per_class', out=str(work_dir / 'table'))
     report = ['## Pipeline summary (mIoU, %)', '', pipeline_summary(pseudo_dirs, seg_dir), '',
               '## Per-class IoU', '', per_class, '',
-              failure_mode_report(pseudo_dirs), '', '## Stage times (s)', '',
+              failure_mode_report(pseudo_dirs), '',
+              '## Coverage of the CAM seeds as the background score rises (first 100 train images, no CRF)', '',
+              coverage_table({n: {float(k): v for k, v in json.loads((Path(d) / 'coverage.json').read_text()).items()}
+                              for n, d in pseudo_dirs.items()}), '', '## Stage times (s)', '',
               '\n'.join(f'- {k}: {v:.0f}' for k, v in timings.items())]
     text = '\n'.join(report)
     (work_dir / 'report.md').write_text(text + '\n')

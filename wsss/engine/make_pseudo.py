@@ -70,7 +70,6 @@ class PseudoLabeler:
     """Everything needed to turn one image into its pseudo-label files (one per worker process)."""
 
     def __init__(self, cfg, checkpoint, out_dir: Path, settings: dict):
-        from wsss.crf import CRFParams  # noqa: F401 - imported here so workers fail early if missing
         self.settings = settings
         self.device = pick_device(settings['device'])
         self.model = load_cam_model(cfg, checkpoint, self.device)

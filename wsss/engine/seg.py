@@ -90,7 +90,6 @@ def eval_seg(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, 
              scales: Sequence[float] = (1.0,), flip: bool = False, crf: bool = False, save_png: bool = True,
              model=None, device: str = 'auto', section: Optional[str] = None) -> dict:
     """Evaluate a segmenter; returns the metrics dict (rank 0) and writes ``metrics.json`` in ``out_dir``."""
-    from wsss.crf import CRFParams, dense_crf
     from wsss.metrics.iou import ConfusionMatrix
     rank, world = setup_distributed()
     dev = pick_device(device)
@@ -105,7 +104,10 @@ def eval_seg(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, 
     section = section or ('ms_flip' if len(scales) > 1 or flip else 'ss') + ('_crf' if crf else '')
     png_dir = out_dir / (f'pred_{split}_{section}' if has_gt else 'results/VOC2012/Segmentation/comp6_test_cls')
     logger = get_logger(out_dir, 'eval_seg')
-    crf_params = CRFParams.deeplab_v2() if crf else None
+    crf_params = None
+    if crf:
+        from wsss.crf import CRFParams, dense_crf
+        crf_params = CRFParams.deeplab_v2()
     cm = ConfusionMatrix(num_classes=21)
     indices = shard(list(range(len(dataset))), rank, world)
     for i in tqdm(indices, desc=f'eval {split} {section}', disable=None if rank == 0 else True, mininterval=2):

@@ -21,7 +21,6 @@ Only rank 0 writes.
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any, Optional

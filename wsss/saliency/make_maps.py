@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -189,17 +190,25 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
                        threshold: Optional[int] = -1, L: int = 1280, batch_size: int = 8,
                        device: str | torch.device = 'cpu', amp: bool = False, num_workers: int = 0,
                        rank: int = 0, world_size: int = 1, overwrite: bool = False, progress: bool = True,
+                       tf32: bool = False, writers: int = 4,
                        on_saved: Optional[Callable[[str], None]] = None) -> dict:
     """Write ``<out_dir>/<id>.png`` for this shard's images; returns counts.
 
     ``model``: an ``InSPyReNet`` (weights loaded). ``base_size`` defaults to ``model.base_size``;
     ``threshold=-1`` uses ``model.threshold`` (only used by ``mode='blend'``, where None means 512).
-    ``amp``: float16 autocast on CUDA (ignored on CPU).
+    ``amp``: float16 autocast on CUDA (ignored on CPU). ``tf32``: allow TF32 matmuls/convolutions on CUDA
+    (off by default, like the official test code). ``writers``: threads encoding and writing PNGs while the
+    next batch runs. ``on_saved(id)`` is called when a map is handed to a writer (tests use it to simulate a
+    crash); every handed-over map is on disk when this function returns or raises.
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
     device = torch.device(device)
-    base_size = tuple(base_size if base_size is not None else model.base_size)
+    base_size = tuple(int(v) for v in (base_size if base_size is not None else model.base_size))
+    trained = getattr(model, 'trained_base_size', None)
+    if trained is not None and tuple(trained) != base_size:
+        raise ValueError(f'the loaded weights were trained with base_size {list(trained)} but base_size '
+                         f'{list(base_size)} was requested')
     thr = model.threshold if threshold == -1 else threshold
     if mode == 'blend' and thr is None:
         thr = 512
@@ -217,7 +226,9 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
     model = model.to(device).eval()
     if model.base_size is None or tuple(model.base_size) != base_size:
         model.base_size = base_size
-    autocast = torch.autocast('cuda', dtype=torch.float16) if (amp and device.type == 'cuda') else nullcontext()
+    use_amp = bool(amp and device.type == 'cuda')
+    autocast = torch.autocast('cuda', dtype=torch.float16) if use_amp else nullcontext()
+    fp32_fallbacks = 0
     loader = torch.utils.data.DataLoader(_BatchSet(todo, items, base_size), batch_size=None, shuffle=False,
                                          num_workers=num_workers, pin_memory=device.type == 'cuda')
     bar = None
@@ -226,31 +237,48 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
         bar = tqdm(total=len(items), initial=n_done_before, desc=f'saliency[{rank}/{world_size}]',
                    unit='img', dynamic_ncols=True)
     written = 0
+    pool = ThreadPoolExecutor(max_workers=max(1, writers))
+    pending: list = []
+    tf32_state = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = bool(tf32)
     try:
         for batch in loader:
             img = normalize_on_device(batch['img'].to(device, non_blocking=True))
+            lr = normalize_on_device(batch['img_lr'].to(device, non_blocking=True)) if batch['kind'] == 'blend' \
+                else None
+
+            def run():
+                return model.blend(model(lr), model(img)) if lr is not None else model(img)['saliency'][3]
             with autocast:
-                if batch['kind'] == 'blend':
-                    lr = normalize_on_device(batch['img_lr'].to(device, non_blocking=True))
-                    d0 = model.blend(model(lr), model(img))
-                else:
-                    d0 = model(img)['saliency'][3]
+                d0 = run()
+            if use_amp and not torch.isfinite(d0).all():  # float16 overflow: redo this batch in float32
+                fp32_fallbacks += 1
+                logger.warning('non-finite output under AMP for %s: recomputed in float32', batch['ids'])
+                d0 = run()
             maps = to_uint8_maps(d0, batch['sizes'])
+            for f in [f for f in pending if f.done()]:
+                f.result()  # surface write errors early
+                pending.remove(f)
             for image_id, m in zip(batch['ids'], maps):
                 path = out_dir / f'{image_id}.png'
                 if overwrite or not path.is_file():
-                    save_gray_png(path, m)
+                    pending.append(pool.submit(save_gray_png, path, m))
                     written += 1
                     if on_saved is not None:
                         on_saved(image_id)
                     if bar is not None:
                         bar.update(1)
+        for f in pending:
+            f.result()
     finally:
+        pool.shutdown(wait=True)
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32_state
         if bar is not None:
             bar.close()
     return {'images': len(items), 'written': written, 'skipped': len(items) - written,
             'batches': len(todo), 'rank': rank, 'world_size': world_size, 'mode': mode,
-            'base_size': list(base_size), 'threshold': thr}
+            'base_size': list(base_size), 'threshold': thr, 'amp': use_amp, 'amp_fp32_fallbacks': fp32_fallbacks,
+            'tf32': bool(tf32)}
 
 
 def write_run_record(out_dir: str | os.PathLike, record: dict, rank: int = 0) -> None:
@@ -261,9 +289,9 @@ def write_run_record(out_dir: str | os.PathLike, record: dict, rank: int = 0) ->
 def build_saliency_model(cfg, checkpoint: Optional[str] = None, base_size: Optional[Sequence[int]] = None):
     """Build ``cfg.model`` (mmengine Config or dict) and load ``checkpoint`` (official raw state_dict or ours).
 
-    ``base_size`` (the user's request) overrides ``cfg.model.base_size``; with a checkpoint of ours the stored
-    base size must match it, and when neither the user nor the config sets one, the checkpoint's is used.
-    The backbone's ImageNet ``pretrained`` path is dropped when a full checkpoint is loaded.
+    The requested base size is ``base_size`` when given (``--base-size``), else ``cfg.model.base_size``; a
+    checkpoint of ours that stores another one is refused with an error naming both. The backbone's ImageNet
+    ``pretrained`` path is dropped when a full checkpoint is loaded.
     """
     import copy
 

@@ -2,14 +2,5 @@
 # background zone, all-zero target), each conv3x3-512+ReLU x2 -> Dropout2d(0.5) -> 1x1 (paper head).
 # Thresholds: paper 0.7 / 0.05 of the attention maximum (official Caffe deploy: 0.8 / 0.0).
 # Test time: max of min-max normalised S_A and S_B maps; scales/flips fused by max. Heads lr x10.
-model = dict(
-    type='CAMClassifier',
-    backbone=dict(type='ResNet38', frozen_stages=1, norm_eval=True, dropout=(0.3, 0.5), pretrained=None),
-    num_classes=20,
-    background=False,
-    seenet=dict(delta_h=0.7, delta_l=0.05, num_convs=2, channels=512, dropout=0.5),
-    sal_loss=None,
-    cls_loss=dict(type='MultiLabelSoftMarginLoss'),
-    dropout=0.0,
-)
-paramwise_cfg = dict(custom_keys={'fc8': dict(lr_mult=10.0)})
+_base_ = ['./cam_plain.py']
+model = dict(seenet=dict(_delete_=True, delta_h=0.7, delta_l=0.05, num_convs=2, channels=512, dropout=0.5), dropout=0.0)

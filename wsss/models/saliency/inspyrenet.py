@@ -78,6 +78,7 @@ class InSPyReNet(nn.Module):
         self.transition2 = Transition(5)
         self.criterion = LOSSES.build(loss if loss is not None else dict(type='InSPyReNetLoss'))
         self.base_size = base_size
+        self.trained_base_size: Optional[tuple[int, int]] = None  # set when a checkpoint records it
 
     # ------------------------------------------------------------------ base size
     @property
@@ -248,4 +249,6 @@ def load_inspyrenet_checkpoint(model: InSPyReNet, path: str | os.PathLike,
                              f'(config model.base_size / --base-size)')
     load_state_dict_checked(model, sd, path, strict=True)
     model.base_size = want
+    # what the weights were trained with, when the file says so (checked again by the inference engine)
+    model.trained_base_size = tuple(int(v) for v in meta['base_size']) if meta.get('base_size') else None
     return meta

@@ -13,6 +13,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def _fp32(x: torch.Tensor):
+    """Context manager: autocast off (float32 maths) for numerically fragile steps."""
+    return torch.autocast(device_type=x.device.type, enabled=False)
+
+
+def _up(t: torch.Tensor) -> torch.Tensor:
+    """float16/bfloat16/float32 -> float32; float64 stays float64."""
+    return t if t.dtype == torch.float64 else t.float()
+
+
 def _pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
@@ -69,9 +79,10 @@ class AxialAttention(nn.Module):
         axis = (h if 'h' in self.mode else 1) * (w if 'w' in self.mode else 1)
         q = self.query_conv(x).reshape(b, -1, axis).transpose(1, 2)      # (B, axis, C/8 * rest)
         k = self.key_conv(x).reshape(b, -1, axis)                        # (B, C/8 * rest, axis)
-        attn = torch.softmax(torch.bmm(q, k), dim=-1)                    # (B, axis, axis)
+        with _fp32(x):  # the logits sum C/8 * rest products: keep them out of float16 under autocast
+            attn = torch.softmax(torch.bmm(_up(q), _up(k)), dim=-1)  # (B, axis, axis)
         v = self.value_conv(x).reshape(b, -1, axis)                      # (B, C * rest, axis)
-        out = torch.bmm(v, attn.transpose(1, 2)).reshape(b, c, h, w)
+        out = torch.bmm(v, attn.to(v.dtype).transpose(1, 2)).reshape(b, c, h, w)
         return self.gamma * out + x
 
 
@@ -198,15 +209,19 @@ class SICA(nn.Module):
         # step 2: context vectors on the training-resolution grid
         grid = self.stage_size if self.stage_size is not None else (h, w)
         n = grid[0] * grid[1]
-        f = F.interpolate(x, size=grid, mode='bilinear', align_corners=False).reshape(b, n, -1)  # memory quirk
-        prob = F.interpolate(prob, size=grid, mode='bilinear', align_corners=False).reshape(b, self.ctx, n)
-        context = torch.bmm(prob, f).transpose(1, 2).unsqueeze(3)                       # (B, C, ctx, 1)
-        # step 3: attention of every pixel over the ctx context vectors
         q = self.conv_query(x).reshape(b, self.depth, -1).transpose(1, 2)              # (B, hw, D)
-        k = self.conv_key(context).reshape(b, self.depth, -1)                          # (B, D, ctx)
-        v = self.conv_value(context).reshape(b, self.depth, -1).transpose(1, 2)        # (B, ctx, D)
-        sim = torch.softmax(torch.bmm(q, k) * self.depth ** -0.5, dim=-1)
-        y = torch.bmm(sim, v).transpose(1, 2).reshape(b, -1, h, w)
+        # The context vectors are un-normalised sums over the whole grid (up to ~1e5 at base 384, stage 0): in
+        # float16 they overflow, so this small branch always runs in float32 (autocast off).
+        with _fp32(x):
+            f = F.interpolate(_up(x), size=grid, mode='bilinear', align_corners=False).reshape(b, n, -1)  # quirk
+            prob = F.interpolate(_up(prob), size=grid, mode='bilinear', align_corners=False).reshape(b, self.ctx, n)
+            context = torch.bmm(prob, f).transpose(1, 2).unsqueeze(3)                   # (B, C, ctx, 1)
+            # step 3: attention of every pixel over the ctx context vectors
+            k = self.conv_key(context).reshape(b, self.depth, -1)                      # (B, D, ctx)
+            v = self.conv_value(context).reshape(b, self.depth, -1).transpose(1, 2)    # (B, ctx, D)
+            sim = torch.softmax(torch.bmm(_up(q), k) * self.depth ** -0.5, dim=-1)
+            y = torch.bmm(sim, v).transpose(1, 2).reshape(b, -1, h, w)
+        y = y.to(q.dtype)
         y = self.conv_out1(y)
         x = self.conv_out3(self.conv_out2(torch.cat([x, y], dim=1)))
         return x, self.conv_out4(x)
