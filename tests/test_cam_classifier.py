@@ -4,23 +4,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.registry import BACKBONES, CAM_MODELS
+import support_models  # noqa: F401  (registers the tiny test backbones)
+from wsss.registry import CAM_MODELS
 
-
-@BACKBONES.register_module(name='TinyCAMTestBackbone', force=True)
-class TinyCAMTestBackbone(nn.Module):
-    """Two stages, 6 and 8 channels, output stride 2 (test only)."""
-
-    def __init__(self):
-        super().__init__()
-        self.stem = nn.Conv2d(3, 6, 3, padding=1)
-        self.layer = nn.Conv2d(6, 8, 3, stride=2, padding=1)
-        self.out_channels = [6, 8]
-        self.output_stride = 2
-
-    def forward(self, x):
-        a = torch.relu(self.stem(x))
-        return [a, torch.relu(self.layer(a))]
 
 
 C = 4

@@ -9,34 +9,14 @@ from mmengine.config import Config
 from torch import nn
 
 from wsss.models.losses.seg_losses import SegCrossEntropyLoss
-from wsss.registry import BACKBONES, SEGMENTERS
+import support_models  # noqa: F401  (registers the tiny test backbones)
+from wsss.registry import SEGMENTERS
 
 CFG_DIR = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'models'
 
 
-@BACKBONES.register_module(force=True)
-class TinyBackboneDeepLabTest(nn.Module):
-    """4 stages, channels 8/12/16/20, strides 4/8/8/8 (a dilated ResNet in miniature)."""
 
-    def __init__(self, norm_eval: bool = False):
-        super().__init__()
-        self.out_channels = [8, 12, 16, 20]
-        self.output_stride = 8
-        chans = [3] + self.out_channels
-        strides = [4, 2, 1, 1]
-        self.stages = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(chans[i], chans[i + 1], 3, strides[i], 1, bias=False),
-                          nn.BatchNorm2d(chans[i + 1]), nn.ReLU()) for i in range(4))
-
-    def forward(self, x):
-        outs = []
-        for s in self.stages:
-            x = s(x)
-            outs.append(x)
-        return outs
-
-
-TINY = dict(type='TinyBackboneDeepLabTest')
+TINY = dict(type='TinyBNBackbone')
 
 
 def _batch(b=2, h=33, w=33, seed=0):

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from wsss.models.saliency import inspyrenet_res2net50
+from wsss.models.saliency import inspyrenet_res2net50, inspyrenet_swinb
 from wsss.saliency.make_maps import dynamic_size, list_images, make_saliency_maps, plan_image
 from wsss.utils.checkpoint import save_checkpoint_atomic
 
@@ -108,6 +108,29 @@ def test_official_latest_pth_through_make_saliency_matches_reference(tmp_path):
         assert ours.shape == ref.shape and ours.dtype == np.uint8
         assert ref.std() > 5, 'degenerate reference map'
         assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
+
+
+@pytest.mark.slow
+def test_official_swinb_latest_pth_through_make_saliency_matches_reference(tmp_path):
+    import make_saliency
+    root = tmp_path / 'voc'
+    ids = write_images(root, [(70, 90)])
+    model = inspyrenet_swinb()
+    model.load_state_dict(official_state_dict('swinb', seed=2, like=model.state_dict()), strict=True)
+    # calibrate on the test image itself (fixed input: the map must not depend on the global RNG state)
+    from wsss.datasets.transforms import normalize
+    img = np.asarray(Image.open(root / 'JPEGImages' / f'{ids[0]}.jpg').convert('RGB').resize((384, 384)))
+    calibrate_bn(model, torch.from_numpy(normalize(img))[None])
+    ckpt = tmp_path / 'latest.pth'
+    save_checkpoint_atomic(model.state_dict(), ckpt)   # official latest.pth: a raw state_dict
+    stats = make_saliency.main([str(ROOT / 'configs/saliency/inspyrenet_swinb_duts.py'), '--checkpoint',
+                                str(ckpt), '--data-root', str(root), '--split', 'train', '--out-name', 'swinb',
+                                '--batch-size', '1', '--device', 'cpu', '--num-workers', '0', '--no-progress'])
+    assert stats['written'] == 1 and stats['base_size'] == [384, 384]
+    ours = np.asarray(Image.open(root / 'saliency' / 'swinb' / f'{ids[0]}.png'))
+    ref = reference_official_inference(model, root / 'JPEGImages' / f'{ids[0]}.jpg')
+    assert ref.std() > 5, 'degenerate reference map'
+    assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
 
 
 class Crash(RuntimeError):

@@ -7,37 +7,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
-from torch import nn
 
 from wsss.models.segmenters.builder import DECODE_HEADS
 from wsss.models.segmenters.sa_head import SAModule, classes_present
-from wsss.registry import BACKBONES, SEGMENTERS
+import support_models  # noqa: F401  (registers the tiny test backbones)
+from wsss.registry import SEGMENTERS
 
 CFG_DIR = Path(__file__).resolve().parents[1] / 'configs' / '_base_' / 'models'
 
 
-@BACKBONES.register_module(force=True)
-class TinyBackboneSANetTest(nn.Module):
-    """4 stages, channels 8/12/16/20, strides 4/8/8/8."""
 
-    def __init__(self):
-        super().__init__()
-        self.out_channels = [8, 12, 16, 20]
-        self.output_stride = 8
-        chans = [3] + self.out_channels
-        self.stages = nn.ModuleList(
-            nn.Sequential(nn.Conv2d(chans[i], chans[i + 1], 3, s, 1, bias=False), nn.BatchNorm2d(chans[i + 1]),
-                          nn.ReLU()) for i, s in enumerate([4, 2, 1, 1]))
-
-    def forward(self, x):
-        outs = []
-        for s in self.stages:
-            x = s(x)
-            outs.append(x)
-        return outs
-
-
-TINY = dict(type='TinyBackboneSANetTest')
+TINY = dict(type='TinyBNBackbone')
 
 
 def _identity_sa(channels=2, pool_kernel=2):
