@@ -81,6 +81,15 @@ def train_with_frozen(module: nn.Module, mode: bool, frozen: Sequence[nn.Module]
             bn.eval()
 
 
+def apply_freezing(backbone: nn.Module, frozen: Sequence[nn.Module], norm_eval: bool) -> None:
+    """End of a backbone's ``__init__``: no grad for the frozen stages, frozen BN affine when ``norm_eval``,
+    then ``train()`` (whose override keeps frozen stages and BN in eval mode)."""
+    set_requires_grad(frozen, False)
+    if norm_eval:
+        freeze_norm_affine(backbone)
+    backbone.train()
+
+
 def fill_num_batches_tracked(state_dict: dict, own: dict) -> dict:
     """Old checkpoints (torchvision < 0.4 files, Caffe conversions) lack ``num_batches_tracked``: copy ours."""
     out = dict(state_dict)

@@ -46,8 +46,9 @@ from typing import Sequence, Union
 import torch
 from torch import nn
 
-from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, fill_num_batches_tracked,
-                                                  freeze_norm_affine, set_requires_grad, train_with_frozen)
+from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, apply_freezing,
+                                                  fill_num_batches_tracked,
+                                                  train_with_frozen)
 from wsss.registry import BACKBONES
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
 
@@ -184,11 +185,7 @@ class EfficientNetLite0(nn.Module):
             own = self.body.state_dict()
             sd = {k: v for k, v in _load_lite0_state_dict(path).items() if not k.startswith(_HEAD_PREFIXES)}
             load_state_dict_checked(self.body, fill_num_batches_tracked(sd, own), path, strict=True)
-        for m in self._frozen_modules():
-            set_requires_grad([m], False)
-        if norm_eval:
-            freeze_norm_affine(self)
-        self.train()
+        apply_freezing(self, self._frozen_modules(), norm_eval)
 
     def _frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 0:

@@ -50,8 +50,9 @@ import torch
 import torchvision
 from torch import nn
 
-from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, fill_num_batches_tracked,
-                                                  freeze_norm_affine, set_requires_grad, train_with_frozen)
+from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, apply_freezing,
+                                                  fill_num_batches_tracked,
+                                                  train_with_frozen)
 from wsss.registry import BACKBONES
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
 
@@ -138,11 +139,7 @@ class TorchvisionResNet(nn.Module):
 
         if pretrained:
             self.load_pretrained(pretrained)
-        for m in self._frozen_modules():
-            set_requires_grad([m], False)
-        if norm_eval:
-            freeze_norm_affine(self)
-        self.train()
+        apply_freezing(self, self._frozen_modules(), norm_eval)
 
     def _frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 0:
