@@ -31,10 +31,6 @@ def pick_device(requested: str = 'auto') -> torch.device:
     return torch.device(requested)
 
 
-def is_main_process() -> bool:
-    return dist.get_rank() == 0
-
-
 def shard(items: list, rank: int | None = None, world: int | None = None) -> list:
     """This rank's share of ``items`` (strided, so every rank gets a similar mix)."""
     rank = dist.get_rank() if rank is None else rank

@@ -70,8 +70,7 @@ def predict_probs(model, image: np.ndarray, scales: Sequence[float] = (1.0,), fl
     """Softmax probabilities (21, H, W): average over scales (bilinear resize) and horizontal flips."""
     h, w = image.shape[:2]
     x = torch.from_numpy(normalize(image))[None].to(device)
-    acc = torch.zeros(0)
-    n = 0
+    probs = []
     for s in scales:
         xs = x if s == 1.0 else F.interpolate(x, size=(max(1, round(h * s)), max(1, round(w * s))),
                                               mode='bilinear', align_corners=False)
@@ -80,10 +79,8 @@ def predict_probs(model, image: np.ndarray, scales: Sequence[float] = (1.0,), fl
             logits = model.predict(inp)
             if k == 1:
                 logits = logits.flip(-1)
-            p = F.interpolate(logits, size=(h, w), mode='bilinear', align_corners=False).softmax(1)[0]
-            acc = p if n == 0 else acc + p
-            n += 1
-    return (acc / n).cpu()
+            probs.append(F.interpolate(logits, size=(h, w), mode='bilinear', align_corners=False).softmax(1)[0])
+    return (sum(probs) / len(probs)).cpu()
 
 
 def eval_seg(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split: str = 'val',
