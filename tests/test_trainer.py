@@ -55,3 +55,13 @@ def test_sampler_is_a_function_of_iteration_and_splits_ranks():
     # every epoch visits every sample once
     stream = [k for b in a for k, _ in b]
     assert sorted(stream[:10]) == list(range(10)) and sorted(stream[10:20]) == list(range(10))
+
+
+def test_fit_schedulers_to_max_iters():
+    from wsss.engine.trainer import fit_schedulers
+    warm = dict(type='LinearLR', start_factor=0.1, begin=0, end=25)
+    poly = dict(type='PolyLR', power=0.9, begin=25)
+    assert fit_schedulers([warm, poly], 500) == [dict(warm, by_epoch=False), dict(poly, end=500, by_epoch=False)]
+    # a smoke run shorter than the warm-up: the warm-up is cut at max_iters, the poly part never starts
+    assert fit_schedulers([warm, poly], 4) == [dict(warm, end=4, by_epoch=False)]
+    assert fit_schedulers([dict(type='PolyLR', end=900)], 100)[0]['end'] == 100

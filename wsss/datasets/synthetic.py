@@ -3,12 +3,12 @@
 Every image is rendered from a seed with vectorised numpy (coordinate grids, no per-pixel loops) and
 written in exactly the PASCAL VOC 2012 layout, plus what the WSSS methods need to show their effect:
 
-* Each of the 20 VOC classes has a small, highly discriminative **part** (6-9 % of the object's area, about
-  12-18 px across at 128 px) with a class-specific colour and texture (a unique saturated hue, a pattern
-  among stripes / checker / dots / rings / grid, a black or white second colour, a disc or square
-  outline), placed inside a larger **body** whose shape (ellipse, rectangle, superellipse, blob,
-  polygon, two-lobe), colour and texture come from a pool shared by all classes: the body does not say
-  which class it is, so a plain CAM fires on the part only (what SeeNet's self-erasing fixes).
+* Each of the 20 VOC classes has a small, highly discriminative **part** (8-10 % of the object's area,
+  13-28 px across at 128 px, median 17 px: about 2 cells of a stride-8 CAM) with a class-specific colour and
+  texture (a unique saturated hue, a pattern among stripes / checker / dots / rings / grid, a black or white
+  second colour, a disc or square outline), placed inside a larger **body** whose shape (ellipse, rectangle,
+  superellipse, blob, polygon, two-lobe), colour and texture come from a pool shared by all classes: the body
+  does not say which class it is, so a plain CAM fires on the part only (what SeeNet's self-erasing fixes).
 * Each class has its own background **context** (rails under trains, water under boats, sky around
   aeroplanes, grass under cows, ... 20 distinct textures, see :data:`CONTEXTS`), present in ~95 % of the
   class's images and in a few percent of the images without that class, sometimes adjacent to the object
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import colorsys
 import io
+import json
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,7 +38,7 @@ from PIL import Image
 from wsss.datasets.voc_meta import IGNORE_INDEX, NUM_CLASSES, VOC_CLASSES
 from wsss.utils.io import atomic_write_bytes, atomic_write_json, save_gray_png, save_label_png
 
-GENERATOR_VERSION = '1.0'
+GENERATOR_VERSION = '1.1'
 
 # ----------------------------------------------------------------------------------------------------
 # Region codes written to SyntheticRegions/<id>.png (mode L)
@@ -67,10 +68,12 @@ P_THIRD_CLASS = 0.05
 P_OWN_CONTEXT = 0.95  #: probability that a present class brings its context
 P_FOREIGN_CONTEXT = 0.35  #: probability that an image carries the context of one absent class
 P_CONTEXT_ADJACENT = 0.6  #: adjacent to an object of its class vs. placed apart
-OBJ_EXTENT_SINGLE = (50.0, 72.0)  #: major extent of a lone object
-OBJ_EXTENT_MULTI = (44.0, 64.0)  #: major extent when there are several objects
-PART_ACROSS = (12.0, 18.0)  #: target part diameter / side
-PART_FRACTION = (0.06, 0.09)  #: part area / object area is clipped to this range
+CONTEXT_SIZE = 0.5  #: scales the context regions' sizes (band height, panel width, margins)
+MIN_VISIBLE_CONTEXT = 0.3  #: an adjacent context hidden beyond this share by the objects is placed apart
+OBJ_EXTENT_SINGLE = (66.0, 92.0)  #: major extent of a lone object
+OBJ_EXTENT_MULTI = (54.0, 74.0)  #: major extent when there are several objects
+PART_ACROSS = (20.0, 26.0)  #: target part diameter / side, before PART_FRACTION clips it
+PART_FRACTION = (0.08, 0.10)  #: part area / object area is clipped to this range
 MIN_VISIBLE_OBJECT = 0.45  #: an occluded object keeps at least this share of its area
 MIN_VISIBLE_PART = 0.7  #: ... and of its part
 BOUNDARY_RADIUS = 1.0  #: ignore band = pixels within this (Chebyshev) radius of another instance
@@ -585,22 +588,23 @@ def _context_box(rng, s, h, w, placement: str, bbox, adjacent: bool):
     oh, ow = oy1 - oy0, ox1 - ox0
     ocy, ocx = (oy0 + oy1) / 2, (ox0 + ox1) / 2
     if placement == 'under':
-        hgt = rng.uniform(0.22, 0.38) * h
+        hgt = rng.uniform(0.22, 0.38) * h * CONTEXT_SIZE
         wid = max(0.55 * w, min(rng.uniform(1.3, 2.5) * ow, 1.05 * w))
         if adjacent:
-            y0 = min(oy1 - rng.uniform(0.1, 0.35) * oh, h - 0.16 * h)
+            y0 = min(oy1 - rng.uniform(0.2, 0.5) * hgt, h - 0.6 * hgt)
             x0 = ocx - wid / 2 + rng.uniform(-0.15, 0.15) * ow
             return hgt, wid, (y0, x0, y0 + hgt, x0 + wid)
     elif placement == 'around':
         if adjacent:
-            m = rng.uniform(0.08, 0.22, 4) * h
+            m = rng.uniform(0.08, 0.22, 4) * h * CONTEXT_SIZE
             return None, None, (oy0 - m[0], ox0 - m[1], oy1 + m[2], ox1 + m[3])
-        hgt, wid = rng.uniform(0.32, 0.5) * h, rng.uniform(0.32, 0.5) * w
+        hgt, wid = (rng.uniform(0.32, 0.5) * h * np.sqrt(CONTEXT_SIZE), rng.uniform(0.32, 0.5) * w
+                    * np.sqrt(CONTEXT_SIZE))
     else:  # side
         hgt = rng.uniform(0.45, 0.8) * h
-        wid = rng.uniform(0.22, 0.34) * w
+        wid = rng.uniform(0.22, 0.34) * w * CONTEXT_SIZE
         if adjacent:
-            ov = rng.uniform(0.05, 0.2) * ow
+            ov = rng.uniform(0.2, 0.5) * wid
             right = rng.random() < 0.5
             if ocx > 0.62 * w:
                 right = False
@@ -715,10 +719,12 @@ def render_sample(seed: int, split: str, index: int, size: int = 128) -> Sample:
     for c, anchor, adjacent, foreign in ctx_specs:
         name, placement, edge = CONTEXTS[c - 1]
         hgt, wid, box = _context_box(rng, s, h, w, placement, _bbox(anchor.body), adjacent)
-        if box is None:
+        region = None if box is None else _region_mask(rng, yy, xx, s, box, edge)
+        if region is not None and (region & ~occupied).sum() < MIN_VISIBLE_CONTEXT * region.sum():
+            y0, x0, y1, x1 = box  # mostly hidden behind the objects: place a region of this size apart
+            hgt, wid, region = y1 - y0, x1 - x0, None
+        if region is None:
             box, region = _place_apart(rng, yy, xx, s, hgt, wid, occupied, edge)
-        else:
-            region = _region_mask(rng, yy, xx, s, box, edge)
         tex = context_texture(rng, yy, xx, s, name, box)
         img = np.where(region[..., None], tex, img)
         ctx_layer |= region
@@ -867,7 +873,7 @@ Deterministic: the same arguments give the same bytes; every image can be regene
 
 ## Rules (why the WSSS methods show their effect here)
 1. Every class has a small discriminative part ({PART_FRACTION[0]:.0%}-{PART_FRACTION[1]:.0%} of the object area,
-   ~{PART_ACROSS[0]:.0f}-{PART_ACROSS[1]:.0f} px across at 128 px) with a class-specific colour and texture, on a body
+   13-28 px across at 128 px, median 17 px) with a class-specific colour and texture, on a body
    whose shape, colour and texture come from a pool shared by all classes: a plain CAM finds the part only.
 2. Every class has its own background context, present in ~{P_OWN_CONTEXT:.0%} of its images and, as a
    foreign context, in ~{P_FOREIGN_CONTEXT:.0%} of all images (about {P_FOREIGN_CONTEXT / (NUM_CLASSES - 1):.1%} of the
@@ -952,6 +958,48 @@ def generate(out_dir: str | Path, num_train: int = DEFAULTS['num_train'], num_va
     atomic_write_bytes(root / 'README.md', _readme(args).encode())
     return dict(root=str(root), train=len(lists['train']), val=len(lists['val']), sod=num_sod,
                 seconds=round(time.perf_counter() - t0, 2))
+
+
+def _checked_meta(data_root: str | Path) -> dict | None:
+    """``meta.json`` of a synthetic set (None when ``data_root`` is not one); error if another generator
+    version wrote it."""
+    path = Path(data_root) / 'meta.json'
+    if not path.is_file():
+        return None
+    meta = json.loads(path.read_text())
+    if meta.get('generator') != 'wsss.datasets.synthetic':
+        return None
+    if meta.get('version') != GENERATOR_VERSION:
+        raise RuntimeError(f"{path}: this synthetic set was made by generator version {meta.get('version')}, "
+                           f'this code writes version {GENERATOR_VERSION}; delete {data_root} (it is regenerated '
+                           'in about a minute) or name another data root')
+    return meta
+
+
+def ensure_synthetic(data_root: str | Path, **gen_kwargs) -> dict:
+    """Generate the synthetic set into ``data_root`` unless it is there; return its ``meta.json``.
+    A set made by another generator version is not reused (its images differ): a clear error says so."""
+    meta = _checked_meta(data_root)
+    if meta is None:
+        generate(data_root, **gen_kwargs)
+        meta = _checked_meta(data_root)
+    return meta
+
+
+def check_runs_match_data(work_dir: str | Path, data_root: str | Path) -> None:
+    """Refuse to resume runs in ``work_dir`` that were made from another synthetic set (other generator
+    version, seed or sizes): their finished stages would be silently reused. No-op for other data roots."""
+    meta = _checked_meta(data_root)
+    if meta is None:
+        return
+    stamp = Path(work_dir) / 'data_meta.json'
+    key = {k: meta.get(k) for k in ('generator', 'version', 'seed', 'args')}
+    if not stamp.is_file():
+        atomic_write_json(stamp, key)
+    elif json.loads(stamp.read_text()) != key:
+        raise RuntimeError(f'{work_dir} holds runs made from another synthetic set ({stamp}: '
+                           f'{stamp.read_text().strip()}; now {json.dumps(key)}); delete it or name another '
+                           'work dir')
 
 
 def pixel_fractions(samples) -> dict:

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from wsss.datasets.synthetic import check_runs_match_data
 from wsss.engine.config import load_config
 from wsss.engine.make_pseudo import make_pseudo
 from wsss.engine.train_cam import train_cam
@@ -64,6 +65,7 @@ def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = '
     work_dir, repo = Path(work_dir), Path(repo)
     work_dir.mkdir(parents=True, exist_ok=True)
     log = get_logger(work_dir, 'ablation')
+    check_runs_match_data(work_dir, data_root)
     rows = []
     for method in methods:
         uses_saliency = method.startswith('eps')

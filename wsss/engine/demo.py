@@ -13,6 +13,7 @@ import json
 import time
 from pathlib import Path
 
+from wsss.datasets.synthetic import check_runs_match_data, ensure_synthetic
 from wsss.engine.config import load_config
 from wsss.engine.coverage import coverage_curve, coverage_table
 from wsss.engine.make_pseudo import make_pseudo
@@ -28,13 +29,6 @@ SEG_CONFIG = 'configs/seg/deeplabv2_lite0_synthetic.py'
 COVERAGE_SCORES = (0.2, 0.4, 0.6)
 
 
-def ensure_synthetic(data_root: Path, **gen_kwargs) -> None:
-    if (data_root / 'meta.json').is_file():
-        return
-    from wsss.datasets.synthetic import generate
-    generate(str(data_root), **gen_kwargs)
-
-
 def _cfg(path: str, repo: Path, data_root: Path, **opts):
     return load_config(str(repo / path), {'data_root': str(data_root), **opts})
 
@@ -47,6 +41,7 @@ def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'd
     timings = {}
     t = time.perf_counter()
     ensure_synthetic(data_root)
+    check_runs_match_data(work_dir, data_root)
     timings['synthetic data'] = time.perf_counter() - t
     pseudo_dirs = {}
     for name, cfg_path in CAM_CONFIGS.items():

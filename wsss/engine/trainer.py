@@ -39,6 +39,20 @@ from wsss.engine.sampler import IterBatchSampler
 from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
 
 
+
+def fit_schedulers(schedulers, max_iters: int) -> list[dict]:
+    """Scheduler configs fitted to ``max_iters``: a scheduler without ``end`` runs to ``max_iters`` (so overriding
+    max_iters keeps the poly schedule), ends are clipped to it, and one that would begin at or after it (a
+    warm-up longer than a short smoke run) is dropped; ``by_epoch`` defaults to False."""
+    fitted = []
+    for s in schedulers:
+        s = {'by_epoch': False, **dict(s)}
+        if int(s.get('begin', 0)) >= max_iters:
+            continue
+        s['end'] = min(int(s.get('end', max_iters)), max_iters)
+        fitted.append(s)
+    return fitted
+
 class _LossForward(nn.Module):
     """Lets DDP wrap any model whose training entry point is ``loss(batch)``."""
 
@@ -101,10 +115,8 @@ class IterTrainer:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.dataset = dataset
         self.optim_wrapper = build_optim_wrapper(self.model, dict(cfg.optim_wrapper))
-        # a scheduler without ``end`` runs to ``max_iters``, so overriding max_iters keeps the poly schedule
-        self.schedulers = [PARAM_SCHEDULERS.build(
-            {'end': int(self.tcfg['max_iters']), 'by_epoch': False, **dict(s)},
-            default_args=dict(optimizer=self.optim_wrapper)) for s in cfg.get('param_scheduler', [])]
+        self.schedulers = [PARAM_SCHEDULERS.build(s, default_args=dict(optimizer=self.optim_wrapper))
+                           for s in fit_schedulers(cfg.get('param_scheduler', []), int(self.tcfg['max_iters']))]
         runner = _LossForward(self.model)
         if self.world > 1:
             ddp_kw = {'device_ids': [self.device.index]} if self.device.type == 'cuda' else {}
