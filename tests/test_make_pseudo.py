@@ -105,3 +105,26 @@ def test_crf_raises_mIoU_is_reported(tmp_path, tiny_voc, tiny_cam_ckpt):
     assert set(m['sections']) == {'seed', 'pseudo_nocrf', 'pseudo_crf'}
     for sec in m['sections'].values():
         assert 0 <= sec['mIoU'] <= 100 and 'IoU' in sec
+
+
+@pytest.mark.parametrize('fills', [False, True])
+def test_crf_keeps_or_decides_the_rules_uncertain_pixels(tmp_path, tiny_voc, tiny_cam_ckpt, fills):
+    from wsss.engine.make_pseudo import make_pseudo
+    cfg = _tiny_cfg(tiny_voc)
+    cfg.pseudo.rule = dict(type='SaliencyProxyRule')
+    cfg.pseudo.use_saliency = True
+    cfg.pseudo.crf_fills_ignore = fills
+    out = tmp_path / 'o'
+    with pytest.raises(ValueError, match='no saliency source'):
+        make_pseudo(cfg, tiny_cam_ckpt, out)
+    cfg.saliency_source = dict(type='FolderSaliency')
+    make_pseudo(cfg, tiny_cam_ckpt, out)
+    n_uncertain = 0
+    for p in sorted((out / 'nocrf').glob('*.png')):
+        before, after = read_label_png(p), read_label_png(out / 'crf' / p.name)
+        n_uncertain += int((before == 255).sum())
+        if fills:  # the CRF labels every pixel, the ones the rule left uncertain too
+            assert not (after == 255).any()
+        else:  # the rule's uncertain pixels stay 255, the others are the CRF's
+            np.testing.assert_array_equal(after == 255, before == 255)
+    assert n_uncertain > 0  # the tiny untrained model leaves some salient pixels unexplained

@@ -82,6 +82,23 @@ def test_saliency_proxy_rule_hand_computed():
         rule(cams, np.array([0, 1, 0]), None)
 
 
+def test_saliency_proxy_rule_relative_shares_the_salient_mass():
+    # two present classes; pixel (0,2) is salient but barely attended (N = .02 and .06 after normalisation)
+    cams = np.stack([f32([[1.0, 0.0, 0.02]]), f32([[0.0, 1.0, 0.06]])])
+    sal = f32([[0.9, 0.9, 0.9]])
+    plain = PSEUDO_RULES.build(dict(type='SaliencyProxyRule'))
+    rel = PSEUDO_RULES.build(dict(type='SaliencyProxyRule', relative=True))
+    lab_p, probs_p = plain(cams, np.array([1, 1]), sal)
+    lab_r, probs_r = rel(cams, np.array([1, 1]), sal)
+    np.testing.assert_array_equal(lab_p, lab_r)  # the labels do not change, only the CRF's probs
+    np.testing.assert_array_equal(lab_r, np.array([[1, 2, 255]], np.uint8))
+    # plain: [0.1, 0.9*0.02, 0.9*0.06] -> background wins at (0,2); relative: [0.1, 0.9*0.25, 0.9*0.75]
+    assert probs_p[:, 0, 2].argmax() == 0
+    np.testing.assert_allclose(probs_r[:, 0, 2], [0.1, 0.9 * 0.25, 0.9 * 0.75], rtol=1e-5)
+    np.testing.assert_allclose(probs_r[:, 0, 0], [0.1, 0.9, 0.0], atol=1e-6)
+    assert 'relative=True' in repr(rel)
+
+
 def test_no_present_class_gives_background():
     label, probs = EPSRule()(CAMS, np.zeros(3))
     assert (label == 0).all() and probs.shape == (1, 2, 3)

@@ -8,6 +8,7 @@ from mmengine.registry import Registry
 
 BACKBONES = Registry('backbone', locations=['wsss.models.backbones'])
 CAM_MODELS = Registry('CAM model', locations=['wsss.models.cam'])
+NECKS = Registry('neck', locations=['wsss.models.cam'])
 SEGMENTERS = Registry('segmenter', locations=['wsss.models.segmenters'])
 SALIENCY_MODELS = Registry('saliency model', locations=['wsss.models.saliency'])
 LOSSES = Registry('loss', locations=['wsss.models.losses', 'wsss.models.cam', 'wsss.models.segmenters',
@@ -16,5 +17,5 @@ SALIENCY_SOURCES = Registry('saliency source', locations=['wsss.saliency'])
 PSEUDO_RULES = Registry('pseudo-label rule', locations=['wsss.pseudo'])
 DATASETS = Registry('dataset', locations=['wsss.datasets'])
 
-__all__ = ['BACKBONES', 'CAM_MODELS', 'SEGMENTERS', 'SALIENCY_MODELS', 'LOSSES', 'SALIENCY_SOURCES',
+__all__ = ['BACKBONES', 'CAM_MODELS', 'NECKS', 'SEGMENTERS', 'SALIENCY_MODELS', 'LOSSES', 'SALIENCY_SOURCES',
            'PSEUDO_RULES', 'DATASETS']

@@ -3,8 +3,9 @@
 For every (method, saliency source) pair: train the CAM classifier, make pseudo-labels (seed, before and
 after CRF), and collect one row: seed mIoU, pseudo-label mIoU without / with CRF, foreground precision and
 recall, the share of context pixels labelled foreground, body and part recall (synthetic set only).
-Methods that ignore saliency (plain CAM, SeeNet) run once. Every run is resumable and lives in
-``<work_dir>/<method>__<source>/``.
+Methods that use no saliency (plain CAM) run once; a classifier that trains without saliency (SeeNet, whose
+proxy pseudo-label rule reads it) is trained once and labelled with every source. Every run is resumable and
+lives in ``<work_dir>/<method>__<source>/`` (shared classifiers in ``<work_dir>/<method>__cam/``).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from wsss.datasets.synthetic import check_runs_match_data
 from wsss.engine.config import load_config
-from wsss.engine.make_pseudo import make_pseudo
+from wsss.engine.make_pseudo import make_pseudo, pseudo_settings
 from wsss.engine.train_cam import train_cam
 from wsss.engine.trainer import get_logger
 from wsss.utils.io import atomic_write_bytes
@@ -68,17 +69,19 @@ def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = '
     check_runs_match_data(work_dir, data_root)
     rows = []
     for method in methods:
-        uses_saliency = method.startswith('eps')
-        for source in (sources if uses_saliency else [None]):
+        path = str(repo / config_pattern.format(method=method))
+        base = load_config(path, {'data_root': data_root})
+        trains_with_saliency = base.model.get('sal_loss') is not None  # EPS's saliency loss
+        labels_with_saliency = bool(pseudo_settings(base)['use_saliency'])  # e.g. SeeNet's proxy rule
+        for source in (sources if trains_with_saliency or labels_with_saliency else [None]):
             tag = f'{method}__{source.replace("/", "_") if source else "none"}'
-            opts = {'data_root': data_root}
-            if source:
-                opts['saliency_dir'] = source
-            cfg = load_config(str(repo / config_pattern.format(method=method)), opts)
-            log.info(f'[{tag}] train CAM')
-            train_cam(cfg, work_dir / tag / 'cam', resume=True)
+            cfg = load_config(path, {'data_root': data_root, **({'saliency_dir': source} if source else {})})
+            # a classifier that trains without saliency is trained once and shared by its sources
+            cam_dir = work_dir / (tag if trains_with_saliency else f'{method}__cam') / 'cam'
+            log.info(f'[{tag}] train CAM ({cam_dir})')
+            train_cam(cfg, cam_dir, resume=True)
             log.info(f'[{tag}] pseudo-labels')
-            make_pseudo(cfg, work_dir / tag / 'cam' / 'final.pth', work_dir / tag / 'pseudo', num_workers=num_workers)
+            make_pseudo(cfg, cam_dir / 'final.pth', work_dir / tag / 'pseudo', num_workers=num_workers)
             rows.append(run_row(method, source, work_dir / tag / 'pseudo' / 'metrics.json'))
     md, df = ablation_table(rows)
     atomic_write_bytes(work_dir / 'ablation.md', (md + '\n').encode())

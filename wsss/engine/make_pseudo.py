@@ -31,7 +31,18 @@ from wsss.utils.io import atomic_write_bytes, atomic_write_json, save_label_png
 
 DEFAULT_PSEUDO = dict(split='train', scales=(0.5, 1.0, 1.5, 2.0), flip=True, seed_bg_score=0.2,
                       rule=dict(type='EPSRule', bg_score=0.2), use_saliency=False, crf=None, num_workers=1,
-                      save_cams=False, device='auto')
+                      save_cams=False, device='auto', crf_fills_ignore=False)
+
+
+def _saliency_for_rule(cfg, settings: dict):
+    if not settings['use_saliency']:
+        return None
+    source = build_saliency_source(cfg)
+    if source is None:
+        raise ValueError(f"pseudo.rule {settings['rule']} reads saliency (pseudo.use_saliency=True) but the config "
+                         'has no saliency source: set saliency_source (e.g. dict(type=\'FolderSaliency\')) and '
+                         'saliency_dir')
+    return source
 
 
 def pseudo_settings(cfg) -> dict:
@@ -75,7 +86,7 @@ class PseudoLabeler:
         self.model = load_cam_model(cfg, checkpoint, self.device)
         self.dataset = DATASETS.build({'data_root': cfg.data_root, **dict(cfg.get('infer_dataset', {})),
                                        'split': settings['split'], 'mode': 'infer',
-                                       'saliency': build_saliency_source(cfg) if settings['use_saliency'] else None})
+                                       'saliency': _saliency_for_rule(cfg, settings)})
         self.seed_rule = PSEUDO_RULES.build(dict(type='EPSRule', bg_score=settings['seed_bg_score']))
         self.rule = PSEUDO_RULES.build(dict(settings['rule']))
         self.dirs = output_dirs(out_dir, settings)
@@ -108,7 +119,8 @@ class PseudoLabeler:
         if self.crf_params is not None:
             channels = [0] + [int(c) + 1 for c in np.flatnonzero(cls_label)]
             refined = crf_labels(image, probs, channels, self.crf_params)
-            refined = np.where(label == 255, 255, refined).astype(np.uint8)  # the rule's "uncertain" stays ignored
+            if not s['crf_fills_ignore']:  # the rule's "uncertain" stays ignored, unless the CRF is to decide it
+                refined = np.where(label == 255, 255, refined).astype(np.uint8)
             save_label_png(self.dirs['crf'] / f'{image_id}.png', refined)
 
 

@@ -118,11 +118,16 @@ class SaliencyProxyRule:
     Defaults ``sal_thr=0.5`` (the saliency PNG binarised at 128/255), ``fg_thr=0.2`` (EPS's background
     score), ``conflict_thr=0.5``. The SeeNet paper merges attention and saliency in this spirit; its exact
     thresholds are not given in the material we have, so these are our documented choices.
-    ``probs``: ``[1 − S, S · N_k]`` divided by their per-pixel sum.
+    ``probs``: ``[1 − S, S · N_k]`` divided by their per-pixel sum; with ``relative=True``
+    ``[1 − S, S · N_k / Σ_j N_j]``: saliency alone decides object vs background and the attention maps only
+    share the object mass among the present classes (a CRF over these probs labels unattended salient pixels
+    with the class that attends to them most instead of background).
     """
 
-    def __init__(self, sal_thr: float = 0.5, fg_thr: float = 0.2, conflict_thr: float = 0.5):
+    def __init__(self, sal_thr: float = 0.5, fg_thr: float = 0.2, conflict_thr: float = 0.5,
+                 relative: bool = False):
         self.sal_thr, self.fg_thr, self.conflict_thr = float(sal_thr), float(fg_thr), float(conflict_thr)
+        self.relative = bool(relative)
 
     def __call__(self, cams: np.ndarray, cls_label: np.ndarray, saliency: Optional[np.ndarray] = None):
         if saliency is None:
@@ -139,9 +144,10 @@ class SaliencyProxyRule:
         label = np.full(sal.shape, IGNORE, np.uint8)
         label[salient & (peak > self.fg_thr)] = cls[salient & (peak > self.fg_thr)]
         label[~salient & (peak <= self.conflict_thr)] = 0
-        scores = np.concatenate([(1.0 - sal)[None], sal[None] * norm], 0)
+        share = norm / np.maximum(norm.sum(0, keepdims=True), NORM_EPS) if self.relative else norm
+        scores = np.concatenate([(1.0 - sal)[None], sal[None] * share], 0)
         return label, _probs(scores)
 
     def __repr__(self) -> str:
         return (f'SaliencyProxyRule(sal_thr={self.sal_thr}, fg_thr={self.fg_thr}, '
-                f'conflict_thr={self.conflict_thr})')
+                f'conflict_thr={self.conflict_thr}, relative={self.relative})')

@@ -9,7 +9,7 @@ from torch import nn
 
 from wsss.models.cam.seenet import (background_mask, c_relu, fuse_max, minmax_normalize, seenet_attention,
                                     ternary_mask)
-from wsss.registry import BACKBONES, CAM_MODELS, LOSSES
+from wsss.registry import BACKBONES, CAM_MODELS, LOSSES, NECKS
 
 _SEENET_DEFAULTS = dict(delta_h=0.7, delta_l=0.05, num_convs=2, channels=512, dropout=0.5,
                         fused_sal_loss=True, branch_sal_loss=False, detach_branches=False,
@@ -39,6 +39,33 @@ class BranchHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.cls(self.drop(self.convs(x)))
+
+
+@NECKS.register_module()
+class ConvNeck(nn.Module):
+    """``num_convs × (conv3×3 (dilation) + ReLU)`` between the backbone and the CAM heads, shared by every head.
+
+    Widens the receptive field of shallow (truncated) backbones with layers that train from scratch; keys
+    ``neck.convs.{2i}.weight/bias``.
+    """
+
+    def __init__(self, in_channels: int, num_convs: int = 2, channels: int = 256, dilation: int = 1):
+        super().__init__()
+        if num_convs < 1:
+            raise ValueError(f'num_convs must be >= 1, got {num_convs}')
+        layers: list[nn.Module] = []
+        for i in range(num_convs):
+            layers += [nn.Conv2d(in_channels if i == 0 else channels, channels, 3, padding=dilation,
+                                 dilation=dilation), nn.ReLU(inplace=True)]
+        self.convs = nn.Sequential(*layers)
+        self.out_channels = channels
+        for m in self.convs:
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.convs(x)
 
 
 def _head(in_channels: int, out_channels: int, num_convs: int = 0, channels: int = 512,
@@ -138,7 +165,7 @@ class CAMClassifier(nn.Module):
     def __init__(self, backbone: dict, num_classes: int = 20, background: bool = False,
                  seenet: Optional[dict] = None, sal_loss: Optional[dict] = None,
                  cls_loss: dict = dict(type='MultiLabelSoftMarginLoss'), dropout: float = 0.0,
-                 in_index: int = -1, flip_fusion: Optional[str] = None):
+                 in_index: int = -1, flip_fusion: Optional[str] = None, neck: Optional[dict] = None):
         super().__init__()
         if sal_loss is not None and not background:
             raise ValueError('sal_loss (EPS) needs background=True: the EPS rule uses a background channel')
@@ -147,6 +174,10 @@ class CAMClassifier(nn.Module):
         self.background_channel = bool(background)
         self.in_index = in_index
         in_ch = self.backbone.out_channels[in_index]
+        self.neck = nn.Identity()
+        if neck is not None:
+            self.neck = NECKS.build({**neck, 'in_channels': in_ch})
+            in_ch = self.neck.out_channels
         n_out = num_classes + int(background)
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
         if seenet is None:
@@ -175,7 +206,7 @@ class CAMClassifier(nn.Module):
 
     # ------------------------------------------------------------------------------------------------ forward
     def extract_feat(self, img: torch.Tensor) -> torch.Tensor:
-        return self.backbone(img)[self.in_index]
+        return self.neck(self.backbone(img)[self.in_index])
 
     def _class_maps(self, cam: torch.Tensor) -> torch.Tensor:
         """Non-negative foreground maps of one head: softmax fg probabilities (background) or relu(CAM)."""

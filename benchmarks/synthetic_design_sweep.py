@@ -1,0 +1,150 @@
+"""Design sweep of the synthetic set: how generator constants and the CAM backbone depth change the two
+failure modes a plain CAM must show (part recall above body recall, context marked foreground more often
+than other background) and what EPS / EPS + SeeNet make of them.
+
+Each variant = overrides of ``wsss.datasets.synthetic`` constants + ``--cfg-options`` for the CAM configs.
+For every variant (one process each, ``--jobs`` at a time): generate the train split, train the listed CAM
+methods (``configs/cam/<method>_lite0_synthetic.py``), make seeds without CRF on the first ``--limit``
+images, and measure the plain CAM's coverage curve (background score 0.2 / 0.4 / 0.6). Writes
+``<work-dir>/<variant>/result.json`` and ``<work-dir>/sweep.md``. Measured, not asserted; the figures of
+the run that chose the shipped settings are in ``benchmarks/RESULTS.md``.
+
+    python benchmarks/synthetic_design_sweep.py --work-dir work_dirs/sweep --jobs 4 \
+        --variants v1.0 v1.0_levels0-3 v1.1_all_levels v1.1
+    # the shipped configs now train levels 0-3; the "all levels" variants restore the v1.0 CAM backbone.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# generator constants of v1.0 (the first shipped set; v1.1's placement of adjacent contexts stays) and v1.1
+V10 = dict(PART_ACROSS=(12.0, 18.0), PART_FRACTION=(0.06, 0.09), OBJ_EXTENT_SINGLE=(50.0, 72.0),
+           OBJ_EXTENT_MULTI=(44.0, 64.0), CONTEXT_SIZE=1.0, MIN_VISIBLE_CONTEXT=0.0)
+V11 = {}
+ALL_LEVELS = ['model.backbone.out_indices=(0,1,2,3,4)', 'model.backbone.frozen_stages=4']
+VARIANTS = {
+    'v1.0': dict(gen=V10, cfg=ALL_LEVELS),
+    'v1.0_levels0-3': dict(gen=V10, cfg=[]),
+    'v1.1_all_levels': dict(gen=V11, cfg=ALL_LEVELS),
+    'v1.1': dict(gen=V11, cfg=[]),
+    'v1.1_size192_all_levels': dict(gen=V11, cfg=ALL_LEVELS, size=192),
+    'v1.1_foreign0.8': dict(gen=dict(P_FOREIGN_CONTEXT=0.8), cfg=[]),
+}
+METHODS = ('cam', 'eps', 'eps_seenet')
+RATES = ('fg_precision', 'fg_recall', 'context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')
+
+
+def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, pretrained: str | None) -> dict:
+    import torch
+
+    import wsss.datasets.synthetic as syn
+    from wsss.engine.config import load_config
+    from wsss.engine.coverage import coverage_curve
+    from wsss.engine.make_pseudo import make_pseudo
+    from wsss.engine.train_cam import train_cam
+    v = VARIANTS[name]
+    for k, val in v['gen'].items():
+        setattr(syn, k, val)
+    root = work_dir / name
+    data = root / 'data'
+    size = int(v.get('size', 128))
+    t0 = time.perf_counter()
+    if not (data / 'ImageSets').is_dir():
+        syn.generate(data, num_train=num_train, num_val=0, num_sod=0, size=size)
+    res = dict(variant=name, gen={k: list(x) if isinstance(x, tuple) else x for k, x in v['gen'].items()},
+               cfg=v['cfg'], size=size, pixel_fractions=syn.pixel_fractions(
+                   [syn.render_sample(0, 'train', i, size) for i in range(min(50, num_train))]))
+    opts = {'data_root': str(data), 'train_dataset.transforms.crop_size': size, 'pseudo.num_workers': 1}
+    if pretrained:
+        opts['model.backbone.pretrained'] = pretrained
+    for o in v['cfg']:
+        k, val = o.split('=', 1)
+        opts[k] = eval(val)  # literals of this file's own table
+    for m in methods:
+        cfg = load_config(str(REPO / f'configs/cam/{m}_lite0_synthetic.py'), dict(opts))
+        t = time.perf_counter()
+        train_cam(cfg, root / f'cam_{m}', resume=True)
+        make_pseudo(cfg, root / f'cam_{m}' / 'final.pth', root / f'pseudo_{m}', crf=False, limit=limit,
+                    num_workers=1)
+        sec = json.loads((root / f'pseudo_{m}' / 'metrics.json').read_text())['sections']
+        extra = sec['pseudo_nocrf'].get('extra', {})
+        res[m] = dict(seed_mIoU=sec['seed']['mIoU'], seconds=round(time.perf_counter() - t),
+                      **{k: extra.get(k) for k in RATES})
+        if m == 'cam':
+            torch.set_num_threads(1)
+            curve = coverage_curve(cfg, root / 'cam_cam' / 'final.pth', (0.2, 0.4, 0.6), num_images=limit)
+            res['cam_curve'] = {str(t): {k: r[k] for k in RATES[2:]} for t, r in curve.items()}
+    res['seconds'] = round(time.perf_counter() - t0)
+    (root / 'result.json').write_text(json.dumps(res, indent=1))
+    return res
+
+
+def sweep_table(results: list[dict]) -> str:
+    lines = ['| variant | CAM seed mIoU | CAM body / part recall (bg 0.2) | part − body at bg 0.4 | CAM context / '
+             'other bg → fg | EPS seed mIoU | EPS context → fg | EPS+SeeNet seed mIoU | EPS+SeeNet body recall |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for r in results:
+        c, e, es = r.get('cam', {}), r.get('eps', {}), r.get('eps_seenet', {})
+        c4 = r.get('cam_curve', {}).get('0.4', {})
+        pct = lambda x: '–' if x is None else f'{x:.1%}'  # noqa: E731
+        gap = (f"{c4['part_recall'] - c4['body_recall']:+.1%}" if c4 else '–')
+        lines.append(f"| {r['variant']} | {c.get('seed_mIoU', '–')} | {pct(c.get('body_recall'))} / "
+                     f"{pct(c.get('part_recall'))} | {gap} | {pct(c.get('context_fg_rate'))} / "
+                     f"{pct(c.get('background_fg_rate'))} | {e.get('seed_mIoU', '–')} | "
+                     f"{pct(e.get('context_fg_rate'))} | {es.get('seed_mIoU', '–')} | {pct(es.get('body_recall'))} |")
+    return '\n'.join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--variants', nargs='+', default=['v1.0', 'v1.1'], choices=sorted(VARIANTS),
+                    help='variants to run (see VARIANTS in this file)')
+    ap.add_argument('--methods', nargs='+', default=list(METHODS), choices=['cam', 'eps', 'seenet', 'eps_seenet'],
+                    help="CAM methods per variant ('cam' is needed for the coverage curve)")
+    ap.add_argument('--work-dir', default='work_dirs/design_sweep', help='one folder per variant (resumable)')
+    ap.add_argument('--num-train', type=int, default=400, help='train images per variant')
+    ap.add_argument('--limit', type=int, default=200, help='images for seeds and the coverage curve')
+    ap.add_argument('--jobs', type=int, default=1, help='variants run in parallel (one process each)')
+    ap.add_argument('--pretrained', default=None, help='Lite0 weights file (default: the packaged one)')
+    ap.add_argument('--one', help=argparse.SUPPRESS)  # internal: run one variant in this process
+    args = ap.parse_args()
+    work_dir = Path(args.work_dir)
+    if args.one:
+        run_variant(args.one, work_dir, args.num_train, args.limit, args.methods, args.pretrained)
+        return
+    work_dir.mkdir(parents=True, exist_ok=True)
+    base = [sys.executable, __file__, '--work-dir', str(work_dir), '--num-train', str(args.num_train),
+            '--limit', str(args.limit), '--methods', *args.methods]
+    if args.pretrained:
+        base += ['--pretrained', args.pretrained]
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
+    pending, running = list(args.variants), []
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            name = pending.pop(0)
+            log = open(work_dir / f'{name}.log', 'w')
+            running.append((name, subprocess.Popen(base + ['--one', name], stdout=log, stderr=subprocess.STDOUT,
+                                                   env=env, cwd=REPO), log))
+        time.sleep(2)
+        for item in list(running):
+            name, proc, log = item
+            if proc.poll() is not None:
+                log.close()
+                running.remove(item)
+                print(f'{name}: exit {proc.returncode} (log {work_dir / (name + ".log")})', flush=True)
+    results = [json.loads((work_dir / n / 'result.json').read_text()) for n in args.variants
+               if (work_dir / n / 'result.json').is_file()]
+    table = sweep_table(results)
+    (work_dir / 'sweep.md').write_text(table + '\n')
+    print(table)
+
+
+if __name__ == '__main__':
+    main()
