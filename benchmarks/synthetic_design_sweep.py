@@ -41,7 +41,8 @@ METHODS = ('cam', 'eps', 'eps_seenet')
 RATES = ('fg_precision', 'fg_recall', 'context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')
 
 
-def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, pretrained: str | None) -> dict:
+def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, pretrained: str | None,
+                max_iters: int | None = None) -> dict:
     import torch
 
     import wsss.datasets.synthetic as syn
@@ -64,6 +65,8 @@ def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, 
     opts = {'data_root': str(data), 'train_dataset.transforms.crop_size': size, 'pseudo.num_workers': 1}
     if pretrained:
         opts['model.backbone.pretrained'] = pretrained
+    if max_iters:
+        opts['train_cfg.max_iters'] = max_iters
     for o in v['cfg']:
         k, val = o.split('=', 1)
         opts[k] = eval(val)  # literals of this file's own table
@@ -113,17 +116,20 @@ def main() -> None:
     ap.add_argument('--limit', type=int, default=200, help='images for seeds and the coverage curve')
     ap.add_argument('--jobs', type=int, default=1, help='variants run in parallel (one process each)')
     ap.add_argument('--pretrained', default=None, help='Lite0 weights file (default: the packaged one)')
+    ap.add_argument('--max-iters', type=int, default=None, help='override the CAM iterations (quick checks)')
     ap.add_argument('--one', help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = ap.parse_args()
     work_dir = Path(args.work_dir)
     if args.one:
-        run_variant(args.one, work_dir, args.num_train, args.limit, args.methods, args.pretrained)
+        run_variant(args.one, work_dir, args.num_train, args.limit, args.methods, args.pretrained, args.max_iters)
         return
     work_dir.mkdir(parents=True, exist_ok=True)
     base = [sys.executable, __file__, '--work-dir', str(work_dir), '--num-train', str(args.num_train),
             '--limit', str(args.limit), '--methods', *args.methods]
     if args.pretrained:
         base += ['--pretrained', args.pretrained]
+    if args.max_iters:
+        base += ['--max-iters', str(args.max_iters)]
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
     pending, running = list(args.variants), []
     while pending or running:
