@@ -127,3 +127,20 @@ def test_seenet_bare_fc8_heads_with_num_convs_0():
     assert isinstance(model.fc8, nn.Conv2d) and model.fc8.weight.shape == (C + 1, 8, 1, 1)
     losses = model.loss(batch())
     assert set(losses) == EXPECTED_LOSSES['eps_seenet']
+
+
+def test_conv_neck_sits_between_backbone_and_every_head():
+    m = CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), background=True,
+                              seenet=dict(num_convs=0),
+                              neck=dict(type='ConvNeck', num_convs=2, channels=8, dilation=2)))
+    keys = set(m.state_dict())
+    assert {'neck.convs.0.weight', 'neck.convs.2.bias'} <= keys
+    assert m.fc8.weight.shape[1] == 8 and m.fc8_b.weight.shape[1] == 8 and m.fc8_c.weight.shape[1] == 8
+    x = torch.randn(2, 3, 32, 32)
+    feats = m.backbone(x)[-1]
+    assert m.extract_feat(x).shape == (2, 8) + tuple(feats.shape[2:])  # padding = dilation keeps the size
+    out = m(x, cls_label=torch.tensor([[1.0] + [0.0] * 19, [0.0, 1.0] + [0.0] * 18]))
+    assert out['cam'].shape[:2] == (2, 21)
+    with pytest.raises(ValueError, match='num_convs'):
+        CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'),
+                              neck=dict(type='ConvNeck', num_convs=0)))

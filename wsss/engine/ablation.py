@@ -2,7 +2,8 @@
 
 For every (method, saliency source) pair: train the CAM classifier, make pseudo-labels (seed, before and
 after CRF), and collect one row: seed mIoU, pseudo-label mIoU without / with CRF, foreground precision and
-recall, the share of context pixels labelled foreground, body and part recall (synthetic set only).
+recall of the final labels, and for the seed the share of context pixels labelled foreground and body and part
+recall (synthetic set only).
 Methods that use no saliency (plain CAM) run once; a classifier that trains without saliency (SeeNet, whose
 proxy pseudo-label rule reads it) is trained once and labelled with every source. Every run is resumable and
 lives in ``<work_dir>/<method>__<source>/`` (shared classifiers in ``<work_dir>/<method>__cam/``).
@@ -25,17 +26,23 @@ from wsss.utils.io import atomic_write_bytes
 METHODS = ('cam', 'seenet', 'eps', 'eps_seenet')
 SOURCES = ('saliency/good', 'saliency/poor')
 COLUMNS = {'seed_mIoU': 'seed mIoU', 'nocrf_mIoU': 'pseudo mIoU (no CRF)', 'crf_mIoU': 'pseudo mIoU (CRF)',
-           'fg_precision': 'fg precision', 'fg_recall': 'fg recall', 'context_fg_rate': 'context → fg',
-           'background_fg_rate': 'other bg → fg', 'body_recall': 'body recall', 'part_recall': 'part recall'}
+           'context_fg_rate': 'seed: context → fg', 'background_fg_rate': 'seed: other bg → fg',
+           'body_recall': 'seed: body recall', 'part_recall': 'seed: part recall',
+           'fg_precision': 'labels: fg precision', 'fg_recall': 'labels: fg recall'}
+SEED_RATES = ('context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')
 
 
 def run_row(method: str, source: str | None, metrics_path: Path) -> dict:
+    """One table row: the three mIoUs; the region rates of the *seed* (each classifier's CAMs under the common
+    EPS rule, so the classifiers are compared, not their label rules); foreground precision / recall of the
+    final labels (after CRF when there is one)."""
     sec = json.loads(metrics_path.read_text())['sections']
-    extra = sec['pseudo_nocrf'].get('extra', {})
+    seed = sec['seed'].get('extra', {})
+    final = sec.get('pseudo_crf', sec['pseudo_nocrf']).get('extra', {})
     row = {'method': method, 'saliency': source or '—', 'seed_mIoU': sec['seed']['mIoU'],
            'nocrf_mIoU': sec['pseudo_nocrf']['mIoU'], 'crf_mIoU': sec.get('pseudo_crf', {}).get('mIoU')}
-    row.update({k: extra.get(k) for k in ('fg_precision', 'fg_recall', 'context_fg_rate', 'background_fg_rate',
-                                          'body_recall', 'part_recall')})
+    row.update({k: seed.get(k) for k in SEED_RATES})
+    row.update({k: final.get(k) for k in ('fg_precision', 'fg_recall')})
     return row
 
 

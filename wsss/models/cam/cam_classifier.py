@@ -106,6 +106,8 @@ class CAMClassifier(nn.Module):
         dropout: Dropout2d on the backbone feature before the heads (official plain CAM: 0.5; EPS: 0).
         flip_fusion: 'sum' | 'max' for multi-scale/flip fusion; default 'sum' without SeeNet (official EPS/PSA
             infer.py) and 'max' with SeeNet (paper test phase).
+        neck: None, or a NECKS config (``ConvNeck``) between the backbone feature and every head (keys
+            ``neck.*``); None keeps the official layouts.
 
     Parameter names (for ``paramwise_cfg.custom_keys``): ``backbone.*``; heads ``fc8`` (S_A / the only head),
     ``fc8_b`` (S_B), ``fc8_c`` (S_C). ``custom_keys={'fc8': dict(lr_mult=10)}`` hits every head and nothing in the
