@@ -79,3 +79,13 @@ def test_seg_resume_equals_uninterrupted(tmp_path, synth):
     b = torch.load(tmp_path / 'b' / 'final.pth', weights_only=True)['state_dict']
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+def test_seg_label_dir_relative_to_a_relative_data_root(tmp_path, synth, monkeypatch):
+    """label_dir='SegmentationClass' with data_root given relative to the working directory (as the README's
+    commands do) is found once, not as <data_root>/<data_root>/SegmentationClass."""
+    monkeypatch.chdir(synth.parent)
+    opts = {'data_root': synth.name, 'label_dir': 'SegmentationClass', **TINY, 'train_cfg.max_iters': 1}
+    cfg = load_config(str(ROOT / 'configs/seg/deeplabv2_lite0_synthetic.py'), opts)
+    train_seg(cfg, tmp_path / 'seg', evaluate=False)
+    assert (tmp_path / 'seg' / 'final.pth').is_file()

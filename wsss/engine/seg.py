@@ -37,7 +37,7 @@ def train_seg(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional
     set_seed(int(cfg.train_cfg.get('seed', 0)))
     if not cfg.get('label_dir'):
         raise ValueError('set label_dir=... (a folder of label PNGs: pseudo-labels, or SegmentationClass)')
-    label_dir = resolve_dir(cfg.data_root, cfg.label_dir)
+    label_dir = Path(resolve_dir(cfg.data_root, cfg.label_dir)).resolve()  # absolute: the dataset must not re-join it
     dataset = DATASETS.build({'data_root': cfg.data_root, **dict(cfg.train_dataset), 'mode': 'seg',
                               'label_dir': str(label_dir)})
     validate_label_dir(label_dir, dataset.ids)
