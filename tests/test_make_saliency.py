@@ -195,13 +195,19 @@ def test_blend_mode_runs_pyramid_blending(tmp_path):
     assert maps[ids[0]].shape == (100, 130) and maps[ids[1]].shape == (40, 50)
 
 
-def test_cli_errors_wrong_backbone_and_base_size(tmp_path):
-    import make_saliency
+def _one_image_and_tiny_checkpoint(tmp_path):
+    """A one-image VOC folder and an our-format checkpoint of a tiny model trained at base size 64."""
     root = tmp_path / 'voc'
     write_images(root, [(40, 40)])
     model = tiny_model(base_size=(64, 64))
-    ours = tmp_path / 'ours.pth'
-    save_checkpoint_atomic({'state_dict': model.state_dict(), 'meta': model.checkpoint_meta()}, ours)
+    ckpt = tmp_path / 'ours.pth'
+    save_checkpoint_atomic({'state_dict': model.state_dict(), 'meta': model.checkpoint_meta()}, ckpt)
+    return root, ckpt
+
+
+def test_cli_errors_wrong_backbone_and_base_size(tmp_path):
+    import make_saliency
+    root, ours = _one_image_and_tiny_checkpoint(tmp_path)
     cfg = tmp_path / 'tiny.py'
     cfg.write_text(f"_base_ = ['{ROOT / 'configs/saliency/inspyrenet_res2net50_synthetic.py'}']\n"
                    "model = dict(depth=8, base_size=[64, 64], backbone=dict(layers=[1, 1, 1, 1], base_channels=8))\n")
@@ -217,11 +223,7 @@ def test_cli_errors_wrong_backbone_and_base_size(tmp_path):
 
 def test_engine_refuses_a_base_size_other_than_the_trained_one(tmp_path):
     from wsss.models.saliency import load_inspyrenet_checkpoint
-    root = tmp_path / 'voc'
-    write_images(root, [(40, 40)])
-    model = tiny_model(base_size=(64, 64))
-    ckpt = tmp_path / 'ours.pth'
-    save_checkpoint_atomic({'state_dict': model.state_dict(), 'meta': model.checkpoint_meta()}, ckpt)
+    root, ckpt = _one_image_and_tiny_checkpoint(tmp_path)
     m = tiny_model(base_size=(64, 64))
     load_inspyrenet_checkpoint(m, ckpt)
     with pytest.raises(ValueError, match=r'trained with base_size \[64, 64\] but base_size \[32, 32\]'):

@@ -598,8 +598,8 @@ def _context_box(rng, s, h, w, placement: str, bbox, adjacent: bool):
         if adjacent:
             m = rng.uniform(0.08, 0.22, 4) * h * CONTEXT_SIZE
             return None, None, (oy0 - m[0], ox0 - m[1], oy1 + m[2], ox1 + m[3])
-        hgt, wid = (rng.uniform(0.32, 0.5) * h * np.sqrt(CONTEXT_SIZE), rng.uniform(0.32, 0.5) * w
-                    * np.sqrt(CONTEXT_SIZE))
+        k = np.sqrt(CONTEXT_SIZE)  # both sides scaled: the area scales by CONTEXT_SIZE
+        hgt, wid = rng.uniform(0.32, 0.5) * h * k, rng.uniform(0.32, 0.5) * w * k
     else:  # side
         hgt = rng.uniform(0.45, 0.8) * h
         wid = rng.uniform(0.22, 0.34) * w * CONTEXT_SIZE

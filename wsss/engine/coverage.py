@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from wsss.engine.make_pseudo import load_cam_model, pseudo_settings
-from wsss.metrics.regions import RegionStats
+from wsss.metrics.regions import REGIONS_DIR, RegionStats, read_regions
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.pseudo.rules import EPSRule
 from wsss.registry import DATASETS
@@ -22,13 +21,12 @@ def coverage_curve(cfg, checkpoint: str | Path, bg_scores: Sequence[float] = (0.
                    num_images: int = 100, split: str = 'train') -> dict[float, dict]:
     """``{bg_score: RegionStats.result()}`` of the CAM seeds (EPS rule, no saliency, no CRF) on the first
     ``num_images`` images of ``split`` of a synthetic set (needs ``SyntheticRegions/``)."""
-    from PIL import Image
     s = pseudo_settings(cfg)
     device = torch.device('cpu')
     model = load_cam_model(cfg, checkpoint, device)
     ds = DATASETS.build({'data_root': cfg.data_root, **dict(cfg.get('infer_dataset', {})), 'split': split,
                          'mode': 'infer'})
-    regions_dir = Path(cfg.data_root) / 'SyntheticRegions'
+    regions_dir = Path(cfg.data_root) / REGIONS_DIR
     stats = {t: RegionStats() for t in bg_scores}
     for i in range(min(num_images, len(ds))):
         item = ds[i]
@@ -37,8 +35,7 @@ def coverage_curve(cfg, checkpoint: str | Path, bg_scores: Sequence[float] = (0.
                               fusion=getattr(model, 'flip_fusion', 'sum'), device=device,
                               cls_label=item['cls_label'])
         gt = ds.gt_mask(image_id)
-        with Image.open(regions_dir / f'{image_id}.png') as r:
-            regions = np.asarray(r)
+        regions = read_regions(regions_dir / f'{image_id}.png')
         for t in bg_scores:
             label, _ = EPSRule(bg_score=t)(cams, item['cls_label'], None)
             stats[t].update(label, gt, regions, image_id)

@@ -39,7 +39,6 @@ from wsss.engine.sampler import IterBatchSampler
 from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
 
 
-
 def fit_schedulers(schedulers, max_iters: int) -> list[dict]:
     """Scheduler configs fitted to ``max_iters``: a scheduler without ``end`` runs to ``max_iters`` (so overriding
     max_iters keeps the poly schedule), ends are clipped to it, and one that would begin at or after it (a
@@ -52,6 +51,7 @@ def fit_schedulers(schedulers, max_iters: int) -> list[dict]:
         s['end'] = min(int(s.get('end', max_iters)), max_iters)
         fitted.append(s)
     return fitted
+
 
 class _LossForward(nn.Module):
     """Lets DDP wrap any model whose training entry point is ``loss(batch)``."""

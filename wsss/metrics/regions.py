@@ -92,7 +92,8 @@ class RegionStats:
         )
 
 
-def _read_regions(path: Path) -> np.ndarray:
+def read_regions(path: Path) -> np.ndarray:
+    """A ``SyntheticRegions/<id>.png`` map as uint8 region codes; a clear error when it is missing."""
     if not path.is_file():
         raise FileNotFoundError(f'regions map not found: {path} (is this a synthetic data set? '
                                 f'see tools/make_synthetic_voc.py)')
@@ -114,7 +115,7 @@ def region_stats(label_dir: str | os.PathLike, data_root: str | os.PathLike, ids
         gt_path = data_root / GT_DIR / f'{i}.png'
         gt = read_label_png(gt_path)
         reg_path = data_root / REGIONS_DIR / f'{i}.png'
-        regions = _read_regions(reg_path)
+        regions = read_regions(reg_path)
         if pred.shape != gt.shape:
             raise ValueError(f'size mismatch: prediction {pred_path} is {pred.shape}, '
                              f'ground truth {gt_path} is {gt.shape}')

@@ -51,8 +51,7 @@ import torchvision
 from torch import nn
 
 from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, apply_freezing,
-                                                  fill_num_batches_tracked,
-                                                  train_with_frozen)
+                                                  fill_num_batches_tracked, train_with_frozen)
 from wsss.registry import BACKBONES
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
 
