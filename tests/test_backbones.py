@@ -156,6 +156,19 @@ def test_lite0_frozen_stages_and_norm_eval():
     assert all(not bn.training and not bn.weight.requires_grad for bn in bns)
 
 
+def test_pretrained_lite0_draws_the_same_randomness_whatever_was_built_before():
+    """The converter's cached key layout must not draw from the global RNG: the demo's segmenter head
+    was initialised differently after a CAM stage had built (and cached) it in the same process."""
+    def draws_after_build():
+        torch.manual_seed(0)
+        EfficientNetLite0(output_stride=16, pretrained=True)
+        return torch.rand(4)
+
+    _timm_lite0_layout.cache_clear()
+    first = draws_after_build()  # fills the cache
+    assert torch.equal(first, draws_after_build())
+
+
 def test_lite0_converter_covers_all_keys_in_order():
     sd = torch.load(default_lite0_weights_path(), map_location='cpu', weights_only=True)
     assert len(sd) == 296

@@ -101,7 +101,7 @@ def _build_from_config(name, backbone=None):
 
 
 @pytest.mark.parametrize('name', ['deeplabv2_r101.py', 'deeplab_largefov_r101.py', 'deeplabv3plus_r101.py',
-                                  'deeplabv2_lite0.py'])
+                                  'deeplabv2_lite0.py', 'deeplabv3plus_lite0.py'])
 def test_configs_build(name):
     model, _ = _build_from_config(name, backbone=None if 'lite0' in name else TINY)
     with torch.no_grad():

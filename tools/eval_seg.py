@@ -11,9 +11,7 @@ Example:
 import argparse
 
 from wsss.engine.config import add_common_args, load_config
-from wsss.engine.seg import eval_seg
-
-MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
+from wsss.engine.seg import MS_SCALES, eval_seg
 
 
 def main(argv=None):

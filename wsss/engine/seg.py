@@ -30,6 +30,9 @@ from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load
 from wsss.utils.io import atomic_write_json, save_label_png
 from wsss.utils.seed import set_seed
 
+#: multi-scale inference scales of ``eval_seg --ms`` (DeepLab / EPS evaluation)
+MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
+
 
 def train_seg(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] = None,
               evaluate: bool = True) -> dict:
@@ -98,7 +101,7 @@ def eval_seg(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, 
     has_gt = all((dataset.ann_dir / f'{i}.png').is_file() for i in dataset.ids)
     out_dir = Path(out_dir) if out_dir is not None else Path(checkpoint).parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    section = section or ('ms_flip' if len(scales) > 1 or flip else 'ss') + ('_crf' if crf else '')
+    section = section or ('ms' if len(scales) > 1 else 'ss') + ('_flip' if flip else '') + ('_crf' if crf else '')
     png_dir = out_dir / (f'pred_{split}_{section}' if has_gt else 'results/VOC2012/Segmentation/comp6_test_cls')
     logger = get_logger(out_dir, 'eval_seg')
     crf_params = None

@@ -80,9 +80,14 @@ def default_lite0_weights_path() -> Path:
 
 @lru_cache(maxsize=1)
 def _timm_lite0_layout() -> tuple[tuple[str, tuple[int, ...]], ...]:
-    """(key, shape) of every tensor of timm's full ``tf_efficientnet_lite0`` (1000 classes), in order."""
+    """(key, shape) of every tensor of timm's full ``tf_efficientnet_lite0`` (1000 classes), in order.
+
+    Built on the meta device and under a forked RNG: this runs once per process (cached), so drawing from
+    the global generator here would make the next model's random init depend on what the process did
+    before (the demo's DeepLab differed from the same run started alone)."""
     import timm
-    model = timm.create_model(TIMM_NAME, pretrained=False, num_classes=1000)
+    with torch.random.fork_rng(devices=[]), torch.device('meta'):
+        model = timm.create_model(TIMM_NAME, pretrained=False, num_classes=1000)
     return tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
 
 

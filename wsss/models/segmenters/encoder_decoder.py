@@ -65,7 +65,8 @@ class EncoderDecoder(nn.Module):
 
 @SEGMENTERS.register_module()
 class DeepLabV2(EncoderDecoder):
-    """DeepLab-v2: dilated ResNet (OS 8, frozen BN in the configs) + ``ASPPv2Head`` (rates 6/12/18/24, summed)."""
+    """DeepLab-v2: dilated backbone (ResNet-101 at OS 8, frozen BN in the configs) + ``ASPPv2Head`` (rates
+    6/12/18/24, summed; 3/6/9/12 at OS 16 in the Lite0 config)."""
     default_head = 'ASPPv2Head'
 
 
