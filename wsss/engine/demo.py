@@ -4,7 +4,7 @@ Steps (each resumable: a rerun skips what is finished):
  1. generate the synthetic VOC-format set (if absent) into ``data_root``;
  2. train a plain CAM and make its pseudo-labels (to measure the two failure modes the set is built with);
  3. train EPS + SeeNet (the project's method) and make its pseudo-labels (seed, before and after CRF);
- 4. train DeepLab-v2 on the EPS + SeeNet CRF pseudo-labels and evaluate on val, single scale and as the
+ 4. train DeepLab-v2 on the EPS + SeeNet CRF pseudo-labels and evaluate it on val, single scale and
     post-processed (flip + dense CRF);
  5. print and save the tables (per-class IoU and a summary with the failure-mode measurements).
 """
