@@ -34,7 +34,7 @@ def sync(device):
 def time_model(model, device, n, batch, size, hr_size=None, amp=False, repeats=1):
     """images/s of ``n`` images in batches of ``batch``: a single pass at ``size`` or, with ``hr_size``,
     pyramid blending (LR pass at ``size`` + HR pass at ``hr_size``), including post-processing to uint8."""
-    from wsss.models.saliency.inspyrenet import minmax_per_image
+    from wsss.utils.imaging import minmax_normalize
     ctx = torch.autocast('cuda', dtype=torch.float16) if (amp and device.type == 'cuda') else torch.no_grad()
     lr_all = torch.randn(n, 3, *size, device=device)
     hr_all = torch.randn(n, 3, *hr_size, device=device) if hr_size else None
@@ -47,7 +47,7 @@ def time_model(model, device, n, batch, size, hr_size=None, amp=False, repeats=1
                     d0 = model(lr)['saliency'][3]
                 else:
                     d0 = model.blend(model(lr), model(hr_all[s:s + batch]))
-            p = minmax_per_image(torch.sigmoid(d0.float()))
+            p = minmax_normalize(torch.sigmoid(d0.float()))
             (p * 255).to(torch.uint8).cpu()
 
     with torch.no_grad(), ctx:  # warm-up at the batch size (kernel selection, allocator)

@@ -118,7 +118,7 @@ def test_official_swinb_latest_pth_through_make_saliency_matches_reference(tmp_p
     model = inspyrenet_swinb()
     model.load_state_dict(official_state_dict('swinb', seed=2, like=model.state_dict()), strict=True)
     # calibrate on the test image itself (fixed input: the map must not depend on the global RNG state)
-    from wsss.datasets.transforms import normalize
+    from wsss.utils.imaging import normalize
     img = np.asarray(Image.open(root / 'JPEGImages' / f'{ids[0]}.jpg').convert('RGB').resize((384, 384)))
     calibrate_bn(model, torch.from_numpy(normalize(img))[None])
     ckpt = tmp_path / 'latest.pth'

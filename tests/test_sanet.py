@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
-from wsss.models.segmenters.builder import DECODE_HEADS
+from wsss.registry import DECODE_HEADS
 from wsss.models.segmenters.sa_head import SAModule, classes_present
 import support_models  # noqa: F401  (registers the tiny test backbones)
 from wsss.registry import SEGMENTERS

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from wsss.datasets import synthetic as syn
-from wsss.datasets.voc_meta import NUM_CLASSES
+from wsss.utils.voc_meta import NUM_CLASSES
 from wsss.utils.io import read_label_png, read_lines
 
 ROOT = Path(__file__).resolve().parents[1]

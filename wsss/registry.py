@@ -2,20 +2,42 @@
 
 A new variant is a new class decorated with ``@REGISTRY.register_module()`` plus a
 config that names it with ``type=...``; no ``if`` chains. ``locations`` lets a
-registry import the modules that fill it the first time something is built.
+registry import the modules that fill it the first time something is built, so
+``REGISTRY.build(cfg)`` works without importing the implementing package first.
+
+======================  ==============================================  ===========================================
+registry                what it holds                                   filled by
+======================  ==============================================  ===========================================
+``BACKBONES``           feature extractors (``forward -> [stages]``)    ``wsss.models.backbones``,
+                                                                        ``wsss.models.saliency`` (Res2Net, Swin)
+``NECKS``               layers between a backbone and the CAM heads     ``wsss.models.cam``
+``CAM_HEADS``           CAM methods (plain CAM, EPS, SeeNet, EPS+SeeNet)  ``wsss.models.cam``
+``CAM_MODELS``          the CAM classifier (backbone + neck + head)     ``wsss.models.cam``
+``DECODE_HEADS``        segmenter heads (ASPP, LargeFOV, SA, ...)       ``wsss.models.segmenters``
+``SEGMENTERS``          DeepLab / SANet segmenters                      ``wsss.models.segmenters``
+``SALIENCY_MODELS``     salient-object detectors (InSPyReNet)           ``wsss.models.saliency``
+``LOSSES``              every loss module                               ``wsss.models.*``
+``SALIENCY_SOURCES``    where a stage reads saliency maps from          ``wsss.saliency``
+``PSEUDO_RULES``        CAMs (+ saliency) -> label map                  ``wsss.pseudo``
+``LABEL_METRICS``       optional statistics of a label folder           ``wsss.metrics``
+``DATASETS``            VOC-layout and DUTS-layout data sets            ``wsss.datasets``
+======================  ==============================================  ===========================================
 """
 from mmengine.registry import Registry
 
-BACKBONES = Registry('backbone', locations=['wsss.models.backbones'])
-CAM_MODELS = Registry('CAM model', locations=['wsss.models.cam'])
+BACKBONES = Registry('backbone', locations=['wsss.models.backbones', 'wsss.models.saliency'])
 NECKS = Registry('neck', locations=['wsss.models.cam'])
+CAM_HEADS = Registry('CAM head', locations=['wsss.models.cam'])
+CAM_MODELS = Registry('CAM model', locations=['wsss.models.cam'])
+DECODE_HEADS = Registry('decode head', locations=['wsss.models.segmenters'])
 SEGMENTERS = Registry('segmenter', locations=['wsss.models.segmenters'])
 SALIENCY_MODELS = Registry('saliency model', locations=['wsss.models.saliency'])
 LOSSES = Registry('loss', locations=['wsss.models.losses', 'wsss.models.cam', 'wsss.models.segmenters',
                                      'wsss.models.saliency'])
 SALIENCY_SOURCES = Registry('saliency source', locations=['wsss.saliency'])
 PSEUDO_RULES = Registry('pseudo-label rule', locations=['wsss.pseudo'])
+LABEL_METRICS = Registry('label metric', locations=['wsss.metrics'])
 DATASETS = Registry('dataset', locations=['wsss.datasets'])
 
-__all__ = ['BACKBONES', 'CAM_MODELS', 'NECKS', 'SEGMENTERS', 'SALIENCY_MODELS', 'LOSSES', 'SALIENCY_SOURCES',
-           'PSEUDO_RULES', 'DATASETS']
+__all__ = ['BACKBONES', 'NECKS', 'CAM_HEADS', 'CAM_MODELS', 'DECODE_HEADS', 'SEGMENTERS', 'SALIENCY_MODELS',
+           'LOSSES', 'SALIENCY_SOURCES', 'PSEUDO_RULES', 'LABEL_METRICS', 'DATASETS']

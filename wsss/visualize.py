@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from wsss.datasets.voc_meta import VOC_PALETTE
+from wsss.utils.voc_meta import VOC_PALETTE
 from wsss.utils.io import atomic_save_image
 
 __all__ = ['colorize_label', 'jet', 'load_cam', 'make_grid', 'visualize_ids', 'save_visualization']

@@ -23,12 +23,9 @@ import torch
 from PIL import Image, ImageEnhance
 
 from wsss.registry import DATASETS
+from wsss.utils.imaging import normalize
 from wsss.utils.io import read_lines
 from wsss.utils.seed import sample_rng
-
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
-
 
 def _scale_crop(im: Image.Image, scale: float, resample) -> Image.Image:
     """Resize by ``scale`` and take the centre crop of the original size (zero padding when smaller)."""
@@ -118,9 +115,9 @@ class DUTSDataset(torch.utils.data.Dataset):
                     if rng.random() < 0.5:
                         op = (ImageEnhance.Contrast, ImageEnhance.Sharpness, ImageEnhance.Brightness)[k]
                         img = op(img).enhance(float(1 + rng.random() / 10))
-        x = (np.asarray(img, np.float32) / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+        x = normalize(np.asarray(img))
         y = np.asarray(gt, np.float32)[None] / 255.0
-        return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(y)
+        return torch.from_numpy(x), torch.from_numpy(y)
 
     def __getitem__(self, key) -> dict:
         index, seed = key if isinstance(key, tuple) else (key, 0)

@@ -35,21 +35,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from wsss.datasets.voc_meta import IGNORE_INDEX, NUM_CLASSES, VOC_CLASSES
 from wsss.utils.io import atomic_write_bytes, atomic_write_json, save_gray_png, save_label_png
+from wsss.utils.region_codes import (REGION_BACKGROUND, REGION_BODY, REGION_CODES, REGION_CONTEXT, REGION_IGNORE,
+                                     REGION_PART, REGIONS_DIR)
+from wsss.utils.voc_meta import IGNORE_INDEX, NUM_CLASSES, VOC_CLASSES
 
 GENERATOR_VERSION = '1.1'
-
-# ----------------------------------------------------------------------------------------------------
-# Region codes written to SyntheticRegions/<id>.png (mode L)
-# ----------------------------------------------------------------------------------------------------
-REGION_BACKGROUND = 0  #: plain background (shared texture and distractors)
-REGION_CONTEXT = 1  #: class-specific context (labelled background in SegmentationClass)
-REGION_BODY = 2  #: object body (class-agnostic appearance)
-REGION_PART = 3  #: discriminative part (class-specific appearance)
-REGION_IGNORE = IGNORE_INDEX  #: boundary band, 255 in SegmentationClass as well
-REGION_CODES = {'background': REGION_BACKGROUND, 'context': REGION_CONTEXT, 'body': REGION_BODY,
-                'part': REGION_PART, 'ignore': REGION_IGNORE}
 
 #: split -> code mixed into the per-image seed
 SPLIT_CODES = {'train': 0, 'val': 1, 'sod': 2}
@@ -917,7 +908,7 @@ def generate(out_dir: str | Path, num_train: int = DEFAULTS['num_train'], num_va
             good, poor = saliency_maps(smp, seed, split, i)
             atomic_write_bytes(root / 'JPEGImages' / f'{name}.jpg', _jpeg_bytes(smp.image))
             save_label_png(root / 'SegmentationClass' / f'{name}.png', smp.label)
-            save_gray_png(root / 'SyntheticRegions' / f'{name}.png', smp.regions)
+            save_gray_png(root / REGIONS_DIR / f'{name}.png', smp.regions)
             save_gray_png(root / 'saliency' / 'good' / f'{name}.png', good)
             save_gray_png(root / 'saliency' / 'poor' / f'{name}.png', poor)
             ids.append(name)

@@ -12,17 +12,6 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageEnhance
 
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-
-
-def normalize(img: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
-    """uint8 HxWx3 RGB -> float32 3xHxW, ImageNet-normalised (the EPS/DeepLab convention)."""
-    x = img.astype(np.float32) / 255.0
-    x = (x - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return np.ascontiguousarray(x.transpose(2, 0, 1))
-
-
 def _resize(arr: Optional[np.ndarray], size_wh: tuple[int, int], resample) -> Optional[np.ndarray]:
     if arr is None:
         return None

@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from wsss.datasets.transforms import AugmentConfig, augment, normalize
-from wsss.datasets.voc_meta import NUM_CLASSES
+from wsss.datasets.transforms import AugmentConfig, augment
+from wsss.utils.voc_meta import NUM_CLASSES
 from wsss.registry import DATASETS
+from wsss.utils.imaging import normalize
 from wsss.utils.io import read_label_png, read_lines
 from wsss.utils.seed import sample_rng
 

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from wsss.datasets.voc_meta import IGNORE_INDEX, SEG_CLASSES
+from wsss.utils.voc_meta import IGNORE_INDEX, SEG_CLASSES
 from wsss.metrics.iou import ConfusionMatrix
 from wsss.utils.io import atomic_write_json, read_label_png, read_lines
 

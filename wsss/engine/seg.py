@@ -20,13 +20,13 @@ import torch.nn.functional as F
 from mmengine import dist
 from tqdm import tqdm
 
-from wsss.datasets.transforms import normalize
 from wsss.datasets.voc import resolve_dir
 from wsss.engine.config import dump_config
 from wsss.engine.dist import pick_device, setup_distributed, shard
 from wsss.engine.trainer import IterTrainer, get_logger
 from wsss.registry import DATASETS, SEGMENTERS
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
+from wsss.utils.imaging import normalize
 from wsss.utils.io import atomic_write_json, save_label_png
 from wsss.utils.seed import set_seed
 

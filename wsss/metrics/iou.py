@@ -155,7 +155,7 @@ class ConfusionMatrix:
         self.num_classes = int(num_classes)
         self.ignore_index = int(ignore_index)
         if class_names is None and self.num_classes == 21:
-            from wsss.datasets.voc_meta import SEG_CLASSES
+            from wsss.utils.voc_meta import SEG_CLASSES
             class_names = SEG_CLASSES
         self.class_names = list(class_names) if class_names is not None else [
             str(i) for i in range(self.num_classes)]

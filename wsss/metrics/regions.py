@@ -22,11 +22,10 @@ from typing import Iterable
 import numpy as np
 from PIL import Image
 
-from wsss.datasets.synthetic import REGION_BACKGROUND, REGION_BODY, REGION_CONTEXT, REGION_PART
-from wsss.datasets.voc_meta import IGNORE_INDEX, NUM_CLASSES
 from wsss.utils.io import read_label_png
+from wsss.utils.region_codes import REGION_BACKGROUND, REGION_BODY, REGION_CONTEXT, REGION_PART, REGIONS_DIR
+from wsss.utils.voc_meta import IGNORE_INDEX, NUM_CLASSES
 
-REGIONS_DIR = 'SyntheticRegions'
 GT_DIR = 'SegmentationClass'
 
 

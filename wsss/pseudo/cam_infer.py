@@ -9,14 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from wsss.utils.imaging import normalize
 
-
-def _normalize(img: np.ndarray) -> np.ndarray:
-    """uint8 HxWx3 -> float32 3xHxW, ``(x/255 − mean) / std`` computed in float64 as the official ``Normalize``."""
-    x = (img.astype(np.float64) / 255.0 - np.asarray(IMAGENET_MEAN)) / np.asarray(IMAGENET_STD)
-    return np.ascontiguousarray(x.astype(np.float32).transpose(2, 0, 1))
 
 
 def _accepts_label(model) -> bool:
@@ -56,7 +50,7 @@ def multiscale_cam(model, image: np.ndarray, scales: Sequence[float] = (0.5, 1.0
     fused = None
     for s in scales:
         size = (round(w * s), round(h * s))
-        x = torch.from_numpy(_normalize(np.asarray(pil.resize(size, resample=Image.BICUBIC))))[None]
+        x = torch.from_numpy(normalize(np.asarray(pil.resize(size, resample=Image.BICUBIC)), np.float64))[None]
         if flip:
             x = torch.cat([x, x.flip(-1)], 0)
         cams = model.cam_maps(x.to(device), **kwargs).float()

@@ -35,12 +35,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from wsss.utils.imaging import minmax_normalize, normalize_tensor
 from wsss.utils.io import read_lines, save_gray_png
 
 logger = logging.getLogger(__name__)
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 MODES = ('static', 'dynamic', 'blend')
 
 
@@ -88,17 +87,9 @@ def resize_uint8(img: Image.Image, size_hw: Sequence[int]) -> torch.Tensor:
     return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)
 
 
-def normalize_on_device(x: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, 3, h, w) -> float32 ImageNet-normalised."""
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-    return (x.float() / 255.0 - mean) / std
-
-
 def to_uint8_maps(d0: torch.Tensor, sizes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     """Finest logits (B, 1, h, w) -> per-image uint8 maps at the given original sizes."""
-    from wsss.models.saliency.inspyrenet import minmax_per_image
-    p = minmax_per_image(torch.sigmoid(d0.float()))
+    p = minmax_normalize(torch.sigmoid(d0.float()))
     out = []
     for i, (h, w) in enumerate(sizes):
         m = F.interpolate(p[i:i + 1], size=(int(h), int(w)), mode='bilinear', align_corners=True)
@@ -243,8 +234,8 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = bool(tf32)
     try:
         for batch in loader:
-            img = normalize_on_device(batch['img'].to(device, non_blocking=True))
-            lr = normalize_on_device(batch['img_lr'].to(device, non_blocking=True)) if batch['kind'] == 'blend' \
+            img = normalize_tensor(batch['img'].to(device, non_blocking=True))
+            lr = normalize_tensor(batch['img_lr'].to(device, non_blocking=True)) if batch['kind'] == 'blend' \
                 else None
 
             def run():

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from wsss.utils.voc_meta import VOC_PALETTE
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -52,7 +53,6 @@ def save_label_png(path: str | os.PathLike, label: np.ndarray) -> None:
     label = np.asarray(label)
     if label.ndim != 2:
         raise ValueError(f'{path}: a label map must be 2-D, got shape {label.shape}')
-    from wsss.datasets.voc_meta import VOC_PALETTE  # local: wsss.datasets imports this module
     img = Image.fromarray(label.astype(np.uint8), mode='P')
     img.putpalette(VOC_PALETTE)
     atomic_save_image(path, img)

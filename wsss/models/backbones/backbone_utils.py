@@ -15,8 +15,7 @@ from typing import Iterable, Sequence
 import torch
 from torch import nn
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from wsss.utils.imaging import IMAGENET_MEAN, IMAGENET_STD
 
 
 class InputRenorm(nn.Module):

@@ -25,16 +25,8 @@ from __future__ import annotations
 
 import torch
 
-#: min-max normalisation epsilon (official C-ReLU layer and test notebook: 1e-8)
-NORM_EPS = 1e-8
-
-
-def minmax_normalize(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
-    """Per (image, channel) min-max normalisation over h×w: ``(x − min) / (max − min + eps)``."""
-    flat = x.flatten(2)
-    lo = flat.min(-1).values[..., None, None]
-    hi = flat.max(-1).values[..., None, None]
-    return (x - lo) / (hi - lo + eps)
+from wsss.utils.imaging import MINMAX_EPS as NORM_EPS  # official C-ReLU layer and test notebook: 1e-8
+from wsss.utils.imaging import minmax_normalize
 
 
 def seenet_attention(class_maps: torch.Tensor, label: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:

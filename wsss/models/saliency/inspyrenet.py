@@ -33,14 +33,7 @@ import torch.nn.functional as F
 from wsss.models.saliency.layers import SICA, PAADecoder, PAAEncoder
 from wsss.models.saliency.pyramid import ImagePyramid, Transition
 from wsss.registry import BACKBONES, LOSSES, SALIENCY_MODELS
-
-
-def minmax_per_image(p: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """(B, 1, H, W) -> (p - min) / (max - min + eps) with min/max of each image (the official code takes them
-    over the whole batch tensor; per image makes batched and single-image results identical)."""
-    mn = p.amin(dim=(1, 2, 3), keepdim=True)
-    mx = p.amax(dim=(1, 2, 3), keepdim=True)
-    return (p - mn) / (mx - mn + eps)
+from wsss.utils.imaging import minmax_normalize
 
 
 @SALIENCY_MODELS.register_module()
@@ -165,7 +158,9 @@ class InSPyReNet(nn.Module):
         """One pass: (B, 1, H, W) saliency in [0, 1] at the input size (sigmoid, per-image min-max,
         bilinear resize with align_corners=True)."""
         d0 = self(img)['saliency'][3]
-        p = minmax_per_image(torch.sigmoid(d0.float()))
+        # per image min-max (the official code takes min/max over the whole batch tensor; per image makes
+        # batched and single-image results identical)
+        p = minmax_normalize(torch.sigmoid(d0.float()))
         if p.shape[-2:] != img.shape[-2:]:
             p = F.interpolate(p, size=img.shape[-2:], mode='bilinear', align_corners=True)
         return p

@@ -20,8 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.models.segmenters.builder import DECODE_HEADS
-from wsss.registry import LOSSES
+from wsss.registry import DECODE_HEADS, LOSSES
 
 IntOrSeq = Union[int, Sequence[int]]
 

@@ -23,8 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.models.segmenters.builder import DECODE_HEADS
-from wsss.registry import BACKBONES, SEGMENTERS
+from wsss.registry import BACKBONES, DECODE_HEADS, SEGMENTERS
 
 
 @SEGMENTERS.register_module()

@@ -48,9 +48,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.models.segmenters.builder import DECODE_HEADS
 from wsss.models.segmenters.decode_heads import BaseDecodeHead, ConvBNReLU, FCNHead, init_conv_bn, pixel_accuracy
-from wsss.registry import LOSSES
+from wsss.registry import DECODE_HEADS, LOSSES
 
 
 class SAModule(nn.Module):
