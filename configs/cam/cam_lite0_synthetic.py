@@ -8,3 +8,4 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/datasets/synthetic_cam.py',
 model = dict(type='CAMClassifier', num_classes=20, background=False,
              backbone=dict(type='EfficientNetLite0', output_stride=8, pretrained=True, out_indices=(0, 1, 2, 3),
                            frozen_stages=3, norm_eval=True))
+paramwise_cfg = dict(custom_keys={'fc8': dict(lr_mult=10.0)})  # 'fc8' hits every CAM head, no backbone key

@@ -24,9 +24,8 @@ inference = dict(mode='static', threshold=None, L=1280)   # official test settin
 # Adam, lr 1e-5 for the backbone and x10 (1e-4) for the rest, no weight decay, batch 6, 60 epochs of DUTS-TR
 # (10553 images -> 1759 it/epoch -> 105540 iterations), poly 0.9 to 1e-7 with a 12000-iteration warm-up from 0.1 lr.
 # Deviation: the official PolyLr takes min(warm-up, poly); the two mmengine schedulers below multiply instead.
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='Adam', lr=1e-4, weight_decay=0.0),
-                     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4, weight_decay=0.0))
+paramwise_cfg = dict(custom_keys={'backbone': dict(lr_mult=0.1)})
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, begin=0, end=12000, by_epoch=False),
                    dict(type='PolyLR', power=0.9, eta_min=1e-7, begin=0, by_epoch=False)]
 train_cfg = dict(max_iters=105540, batch_size=6, num_workers=8, log_interval=50, ckpt_interval=1759, seed=0)

@@ -9,7 +9,8 @@ model = dict(depth=32, base_size=[96, 96])
 train_dataset = dict(split='train')
 eval_split = 'test'
 inference = dict(mode='static', threshold=None)
-optim_wrapper = dict(optimizer=dict(lr=5e-4), paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
+optim_wrapper = dict(optimizer=dict(lr=5e-4))
+paramwise_cfg = dict(custom_keys={'backbone': dict(lr_mult=1.0)})
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, begin=0, end=30, by_epoch=False),
                    dict(type='PolyLR', power=0.9, eta_min=1e-6, begin=0, by_epoch=False)]
 train_cfg = dict(max_iters=300, batch_size=4, num_workers=2, log_interval=10, ckpt_interval=100, seed=0)

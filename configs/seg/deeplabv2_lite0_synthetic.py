@@ -3,4 +3,3 @@
 # (or label_dir=SegmentationClass: full supervision). 1000 iterations, about 6 min on 2 CPU cores.
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/deeplabv2_lite0.py',
           '../_base_/datasets/synthetic_seg.py', '../_base_/schedules/seg_synthetic.py']
-optim_wrapper = dict(paramwise_cfg={{_base_.paramwise_cfg}})

@@ -2,5 +2,4 @@
 # lr 6e-3, 3.5 min here: val 73.3 (78.4 with flip + CRF) on the demo's EPS+SeeNet labels (benchmarks/RESULTS.md).
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/deeplabv3plus_lite0.py',
           '../_base_/datasets/synthetic_seg.py', '../_base_/schedules/seg_synthetic.py']
-optim_wrapper = dict(paramwise_cfg={{_base_.paramwise_cfg}})
 train_cfg = dict(max_iters=500)

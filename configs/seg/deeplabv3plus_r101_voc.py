@@ -4,4 +4,3 @@
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/deeplabv3plus_r101.py',
           '../_base_/datasets/voc12_seg.py', '../_base_/schedules/seg_sgd_poly_20k.py']
 data_root = 'data/VOCdevkit/VOC2012'
-optim_wrapper = dict(paramwise_cfg={{_base_.paramwise_cfg}})

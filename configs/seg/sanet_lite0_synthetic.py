@@ -3,5 +3,5 @@
 # val 75.2 (81.4 with flip + CRF) on the demo's EPS+SeeNet labels (README, "Segmenters").
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/sanet_lite0.py',
           '../_base_/datasets/synthetic_seg.py', '../_base_/schedules/seg_synthetic.py']
-optim_wrapper = dict(optimizer=dict(lr=3e-3), paramwise_cfg={{_base_.paramwise_cfg}})
+optim_wrapper = dict(optimizer=dict(lr=3e-3))
 train_cfg = dict(max_iters=500)

@@ -9,7 +9,8 @@ Config keys read:
     train_cfg = dict(max_iters, batch_size (GLOBAL batch, split over ranks), num_workers=2,
                      log_interval=10, ckpt_interval=500, seed=0, device='auto', channels_last=False,
                      sync_bn=False, find_unused_parameters=False)
-    optim_wrapper = dict(type='OptimWrapper' | 'AmpOptimWrapper', optimizer=dict(...), paramwise_cfg=dict(...))
+    optim_wrapper = dict(type='OptimWrapper' | 'AmpOptimWrapper', optimizer=dict(...), clip_grad=...)
+    paramwise_cfg = dict(custom_keys=...)   # the model's lr multipliers: top level, in the model base config
     param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0, begin=0, end=max_iters, by_epoch=False), ...]
 
 Files in ``work_dir``: ``latest.pth`` (model + optimizer + schedulers + iteration + RNG; written atomically
@@ -37,6 +38,20 @@ from wsss.datasets.voc import collate
 from wsss.engine.dist import pick_device, setup_distributed
 from wsss.engine.sampler import IterBatchSampler
 from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
+
+
+def optim_wrapper_cfg(cfg) -> dict:
+    """``cfg.optim_wrapper`` (from the schedule) with the model's lr multipliers (``cfg.paramwise_cfg``, set by the
+    model base config) added, so a leaf config never has to copy them across (mmengine forbids the same top-level
+    key in two sibling base files, so they cannot live in both). Giving multipliers in both places is an error."""
+    wrapper = dict(cfg.optim_wrapper)
+    model_mults = cfg.get('paramwise_cfg', None)
+    if model_mults is not None:
+        if wrapper.get('paramwise_cfg') is not None:
+            raise ValueError('lr multipliers are set twice: top-level paramwise_cfg (the model base) and '
+                             'optim_wrapper.paramwise_cfg; keep them in paramwise_cfg only')
+        wrapper['paramwise_cfg'] = dict(model_mults)
+    return wrapper
 
 
 def fit_schedulers(schedulers, max_iters: int) -> list[dict]:
@@ -114,7 +129,7 @@ class IterTrainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.dataset = dataset
-        self.optim_wrapper = build_optim_wrapper(self.model, dict(cfg.optim_wrapper))
+        self.optim_wrapper = build_optim_wrapper(self.model, optim_wrapper_cfg(cfg))
         self.schedulers = [PARAM_SCHEDULERS.build(s, default_args=dict(optimizer=self.optim_wrapper))
                            for s in fit_schedulers(cfg.get('param_scheduler', []), int(self.tcfg['max_iters']))]
         runner = _LossForward(self.model)

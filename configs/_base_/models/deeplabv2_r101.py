@@ -24,7 +24,7 @@ model = dict(
         loss_decode=dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=1.0, resize='logits')))
 
 # lr multipliers of deeplab-pytorch: ASPP weights 10x, ASPP biases 20x, backbone 1x.
-# Use as optim_wrapper=dict(paramwise_cfg=paramwise_cfg) (mmengine DefaultOptimWrapperConstructor).
+# Applied by the trainer to the schedule's optim_wrapper (mmengine DefaultOptimWrapperConstructor).
 # mmengine matches custom_keys as substrings of 'module.path.param', tries the LONGEST key first, and a
 # parameter that matches a custom key ignores bias_lr_mult; hence one explicit key per ASPP bias.
 paramwise_cfg = dict(custom_keys={
