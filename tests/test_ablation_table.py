@@ -1,6 +1,5 @@
-import json
-
-from wsss.engine.ablation import ablation_table, run_row
+from wsss.drivers.ablation import ablation_table, run_row
+from wsss.engine.records import write_record
 
 
 def _metrics(tmp_path, name, crf=True):
@@ -9,9 +8,8 @@ def _metrics(tmp_path, name, crf=True):
     sections = {'seed': {'mIoU': 19.43, 'extra': rates(1.0)}, 'pseudo_nocrf': {'mIoU': 49.0, 'extra': rates(0.5)}}
     if crf:
         sections['pseudo_crf'] = {'mIoU': 79.04, 'extra': rates(0.25)}
-    path = tmp_path / f'{name}.json'
-    path.write_text(json.dumps({'sections': sections}))
-    return path
+    write_record(tmp_path / name, 'make_pseudo', sections)
+    return tmp_path / name
 
 
 def test_rows_take_rates_from_the_seed_and_precision_from_the_final_labels(tmp_path):

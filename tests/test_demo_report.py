@@ -1,6 +1,6 @@
 """The demo's summary tables, from metrics files in the layout the stages write."""
-from wsss.engine.demo import POSTPROCESSED_EVAL, failure_mode_report, pipeline_summary
-from wsss.engine.tables import write_metrics
+from wsss.drivers.demo import POSTPROCESSED_EVAL, failure_mode_report, pipeline_summary
+from wsss.engine.records import write_record
 
 
 def _pseudo_run(tmp_path, name, crf=True):
@@ -8,13 +8,13 @@ def _pseudo_run(tmp_path, name, crf=True):
     sections = {'seed': {'mIoU': 19.43}, 'pseudo_nocrf': {'mIoU': 19.44, 'extra': rates}}
     if crf:
         sections['pseudo_crf'] = {'mIoU': 79.04}
-    write_metrics(tmp_path / name / 'metrics.json', sections)
+    write_record(tmp_path / name, 'make_pseudo', sections)
     return tmp_path / name
 
 
 def test_summary_reports_the_segmenter_plain_and_post_processed(tmp_path):
     pseudo = {'cam': _pseudo_run(tmp_path, 'pseudo_cam', crf=False), 'eps_seenet': _pseudo_run(tmp_path, 'pseudo_eps')}
-    write_metrics(tmp_path / 'seg' / 'metrics.json', {'val_ss': {'mIoU': 73.57}, POSTPROCESSED_EVAL: {'mIoU': 81.15}})
+    write_record(tmp_path / 'seg', 'eval_seg', {'val_ss': {'mIoU': 73.57}, POSTPROCESSED_EVAL: {'mIoU': 81.15}})
     lines = pipeline_summary(pseudo, tmp_path / 'seg').splitlines()
     assert lines[0].endswith('| DeepLab-v2 (val) | DeepLab-v2 + flip + CRF (val) |')
     assert lines[2] == '| cam | 19.4 | 19.4 | – | – | – |'  # no CRF run, no segmenter for the plain CAM
@@ -23,7 +23,7 @@ def test_summary_reports_the_segmenter_plain_and_post_processed(tmp_path):
 
 def test_summary_leaves_a_missing_evaluation_blank(tmp_path):
     pseudo = {'eps_seenet': _pseudo_run(tmp_path, 'pseudo_eps')}
-    write_metrics(tmp_path / 'seg' / 'metrics.json', {'val_ss': {'mIoU': 73.57}})
+    write_record(tmp_path / 'seg', 'eval_seg', {'val_ss': {'mIoU': 73.57}})
     assert pipeline_summary(pseudo, tmp_path / 'seg').splitlines()[2].endswith('| 79.0 | 73.6 | – |')
 
 

@@ -7,11 +7,12 @@ import pytest
 
 from wsss.datasets.synthetic import generate
 from wsss.engine.config import load_config
-from wsss.engine.label_eval import LabelDirError
-from wsss.engine.make_pseudo import make_pseudo
-from wsss.engine.seg import eval_seg, train_seg
-from wsss.engine.tables import make_table
-from wsss.engine.train_cam import train_cam
+from wsss.metrics.label_dirs import LabelDirError
+from wsss.report.tables import make_table
+from wsss.stages.cam.train import run as train_cam
+from wsss.stages.pseudo.make import run as make_pseudo
+from wsss.stages.seg.evaluate import run as eval_seg
+from wsss.stages.seg.train import run as train_seg
 from wsss.utils.io import save_label_png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,14 +37,14 @@ def test_pipeline_end_to_end(tmp_path, synth):
     assert (tmp_path / 'cam' / 'final.pth').is_file() and (tmp_path / 'cam' / 'config.py').is_file()
     assert (tmp_path / 'cam' / 'train.log').is_file()
     m = make_pseudo(cfg, tmp_path / 'cam' / 'final.pth', tmp_path / 'pseudo')
-    assert set(m['sections']) == {'seed', 'pseudo_nocrf', 'pseudo_crf'}
-    assert 'context_fg_rate' in m['sections']['pseudo_nocrf']['extra']
+    assert set(m) == {'seed', 'pseudo_nocrf', 'pseudo_crf'}
+    assert 'context_fg_rate' in m['pseudo_nocrf']['extra']  # the config's SyntheticRegionStats
     assert len(list((tmp_path / 'pseudo' / 'crf').glob('*.png'))) == 12
 
     seg_cfg = load_config(str(ROOT / 'configs/seg/deeplabv2_lite0_synthetic.py'),
                           {'data_root': str(synth), 'label_dir': str(tmp_path / 'pseudo' / 'crf'), **TINY})
     res = train_seg(seg_cfg, tmp_path / 'seg')
-    assert 'val_ss' in res['sections']
+    assert 'val_ss' in res
     eval_seg(seg_cfg, tmp_path / 'seg' / 'final.pth', tmp_path / 'seg', scales=(0.75, 1.0), flip=True, crf=True)
     secs = json.loads((tmp_path / 'seg' / 'metrics.json').read_text())['sections']
     assert set(secs) == {'val_ss', 'val_ms_flip_crf'}
@@ -72,9 +73,9 @@ def test_seg_resume_equals_uninterrupted(tmp_path, synth):
     import torch
     opts = {'data_root': str(synth), 'label_dir': 'SegmentationClass', **TINY, 'train_cfg.max_iters': 5}
     cfg = lambda: load_config(str(ROOT / 'configs/seg/deeplabv2_lite0_synthetic.py'), opts)  # noqa: E731
-    train_seg(cfg(), tmp_path / 'a', evaluate=False)
+    train_seg(cfg(), tmp_path / 'a', evaluate_after=False)
     train_seg(cfg(), tmp_path / 'b', stop_at=2)
-    train_seg(cfg(), tmp_path / 'b', resume=True, evaluate=False)
+    train_seg(cfg(), tmp_path / 'b', resume=True, evaluate_after=False)
     a = torch.load(tmp_path / 'a' / 'final.pth', weights_only=True)['state_dict']
     b = torch.load(tmp_path / 'b' / 'final.pth', weights_only=True)['state_dict']
     for k in a:
@@ -87,5 +88,5 @@ def test_seg_label_dir_relative_to_a_relative_data_root(tmp_path, synth, monkeyp
     monkeypatch.chdir(synth.parent)
     opts = {'data_root': synth.name, 'label_dir': 'SegmentationClass', **TINY, 'train_cfg.max_iters': 1}
     cfg = load_config(str(ROOT / 'configs/seg/deeplabv2_lite0_synthetic.py'), opts)
-    train_seg(cfg, tmp_path / 'seg', evaluate=False)
+    train_seg(cfg, tmp_path / 'seg', evaluate_after=False)
     assert (tmp_path / 'seg' / 'final.pth').is_file()

@@ -1,8 +1,6 @@
 """DUTS-layout data set and the saliency training / evaluation tools (tiny InSPyReNet, a few iterations)."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_inspyrenet import _one_thread  # noqa: F401
+from tools_cli import load_tool
+from wsss.datasets.duts import DUTSDataset
+from wsss.engine.records import read_record
 
-from test_inspyrenet import _one_thread  # noqa: E402,F401
-from wsss.datasets.duts import DUTSDataset  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_duts(root: Path, n: int = 6, size=(48, 64), seed: int = 0) -> list[str]:
@@ -57,9 +55,8 @@ def test_duts_dataset_deterministic_augmentation(tmp_path):
 
 
 def test_train_then_make_and_eval_saliency(tmp_path):
-    import eval_saliency
-    import make_saliency
-    import train_saliency
+    eval_saliency, make_saliency, train_saliency = map(load_tool, ('eval_saliency', 'make_saliency',
+                                                                   'train_saliency'))
     root = tmp_path / 'sod'
     names = write_duts(root)
     tiny = ['model.depth=8', 'model.base_size=[64,64]', 'model.backbone.layers=[1,1,1,1]',
@@ -69,12 +66,13 @@ def test_train_then_make_and_eval_saliency(tmp_path):
     cfg = str(ROOT / 'configs/saliency/inspyrenet_res2net50_synthetic.py')
     work = tmp_path / 'work'
     out = train_saliency.main([cfg, '--work-dir', str(work), '--cfg-options'] + tiny)
-    assert out['meta']['base_size'] == [64, 64] and out['meta']['model'] == 'InSPyReNet'
-    assert all(np.isfinite(v) for k, v in out['final'].items() if k.startswith('loss'))
-    assert out['eval']['num_images'] == 2 and 0 <= out['eval']['mae'] <= 1
+    rec = read_record(work)
+    assert rec.stage == 'train_saliency' and rec.sections == out
+    assert rec.inputs['model']['base_size'] == [64, 64] and rec.inputs['model']['model'] == 'InSPyReNet'
+    assert all(np.isfinite(v) for k, v in out['train'].items() if k.startswith('loss'))
+    assert out['eval_test']['num_images'] == 2 and 0 <= out['eval_test']['mae'] <= 1
     final = torch.load(work / 'final.pth', weights_only=True)
     assert set(final) == {'state_dict', 'meta'} and final['meta']['base_size'] == [64, 64]
-    assert json.loads((work / 'metrics.json').read_text())['eval']['split'] == 'test'
     # our checkpoint through the inference tool (DUTS layout: Image/) and the evaluation tool
     stats = make_saliency.main([cfg, '--checkpoint', str(work / 'final.pth'), '--data-root', str(root),
                                 '--split', str(root / 'test.txt'), '--out-name', 'tiny', '--device', 'cpu',
@@ -82,7 +80,8 @@ def test_train_then_make_and_eval_saliency(tmp_path):
     assert stats['written'] == 2
     res = eval_saliency.main(['--data-root', str(root), '--pred-name', 'tiny', '--split', 'test'])
     assert set(res) >= {'mae', 'maxFm', 'Sm', 'meanEm'} and res['num_images'] == 2
-    assert json.loads((root / 'saliency' / 'tiny' / 'metrics.json').read_text())['mae'] == res['mae']
+    assert read_record(root / 'saliency' / 'tiny').section('sod')['mae'] == res['mae']
+    assert read_record(root / 'saliency' / 'tiny' / '_make_saliency_rank0.json').section('run')['written'] == 2
     # perfect predictions score perfectly
     perfect = tmp_path / 'perfect'
     perfect.mkdir()

@@ -126,21 +126,21 @@ def _voc(tmp_path, n=3, h=12, w=10):
 
 
 def test_eval_labels_tool_writes_metrics(tmp_path, capsys):
-    import importlib.util
     import json
-    from pathlib import Path
-    spec = importlib.util.spec_from_file_location('eval_labels_tool',
-                                                  Path(__file__).resolve().parents[1] / 'tools' / 'eval_labels.py')
-    eval_labels = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(eval_labels)
+
+    from tools_cli import load_tool
+    from wsss.engine.records import read_record
+    eval_labels = load_tool('eval_labels')
     root, ids, preds, gts = _voc(tmp_path)
     assert eval_labels.main([str(tmp_path / 'pred'), '--data-root', str(root), '--split', 'train']) == 0
-    doc = json.loads((tmp_path / 'pred' / 'metrics.json').read_text())
+    rec = read_record(tmp_path / 'pred')
+    doc = rec.section('labels')
     ref = ConfusionMatrix(21)
     for p, g in zip(preds, gts):
         ref.update(p, g)
     ref = ref.compute()
-    assert doc['mIoU'] == ref['mIoU'] and doc['num_images'] == 3 and doc['split'] == 'train'
+    assert doc['mIoU'] == ref['mIoU'] and doc['num_images'] == 3 and rec.inputs['split'] == 'train'
+    assert rec.stage == 'eval_labels' and rec.name == 'pred'
     assert list(doc['IoU'])[:2] == ['background', 'aeroplane'] and doc['IoU']['tvmonitor'] is None
     assert 'mIoU' in capsys.readouterr().out
     # merged as a section of another file
@@ -151,7 +151,7 @@ def test_eval_labels_tool_writes_metrics(tmp_path, capsys):
 
 def test_eval_labels_errors(tmp_path):
     from PIL import Image
-    from wsss.engine.label_eval import evaluate_label_dir
+    from wsss.metrics.label_dirs import evaluate_label_dir
     from wsss.utils.io import save_label_png
     root, ids, _, _ = _voc(tmp_path)
     gt_dir = root / 'SegmentationClass'
@@ -167,7 +167,7 @@ def test_eval_labels_errors(tmp_path):
 
 def test_validate_label_dir(tmp_path):
     from PIL import Image
-    from wsss.engine.label_eval import LabelDirError, validate_label_dir
+    from wsss.metrics.label_dirs import LabelDirError, validate_label_dir
     root, ids, _, _ = _voc(tmp_path)
     validate_label_dir(tmp_path / 'pred', ids)                       # valid: no error
     d = tmp_path / 'pred'
@@ -178,6 +178,7 @@ def test_validate_label_dir(tmp_path):
         validate_label_dir(d, ids + many)
     msg = str(e.value)
     assert '25 missing files' in msg and 'm19.png' in msg and 'm20.png' not in msg and '5 more' in msg
-    assert '2 invalid files' in msg and 'img0.png (values [21]' in msg and 'img1.png (mode RGB' in msg
+    assert '2 invalid files' in msg and 'img0.png: label values [21]' in msg
+    assert 'img1.png: expected a palette or grey label PNG, got mode RGB' in msg
     with pytest.raises(LabelDirError, match='not found'):
         validate_label_dir(tmp_path / 'absent', ids)

@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from test_eps_official_infer import official_labels, random_checkpoint
+from tools_cli import load_tool
 from wsss.engine.config import load_config
 from wsss.registry import CAM_MODELS
 from wsss.utils.io import read_label_png
@@ -15,11 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run_tool(args):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('make_pseudo_tool', ROOT / 'tools' / 'make_pseudo.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.main([str(a) for a in args])
+    load_tool('make_pseudo').main([str(a) for a in args])
 
 
 def test_official_eps_checkpoint_through_the_tool(tmp_path, tiny_voc):
@@ -73,9 +70,9 @@ def _outputs(d):
 
 
 def test_resume_after_interruption_matches_uninterrupted(tmp_path, tiny_voc, tiny_cam_ckpt, monkeypatch):
-    from wsss.engine import make_pseudo as mp
+    from wsss.stages.pseudo import make as mp
     full = tmp_path / 'full'
-    mp.make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, full)
+    mp.run(_tiny_cfg(tiny_voc), tiny_cam_ckpt, full)
     # interrupted run: the process dies while writing the CRF label of the 2nd image
     part = tmp_path / 'part'
     calls = {'n': 0}
@@ -89,27 +86,30 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, tiny_voc, tin
         real(path, label)
     monkeypatch.setattr(mp, 'save_label_png', dying_save)
     with pytest.raises(KeyboardInterrupt):
-        mp.make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, part)
+        mp.run(_tiny_cfg(tiny_voc), tiny_cam_ckpt, part)
     monkeypatch.setattr(mp, 'save_label_png', real)
     assert len(list((part / 'crf').glob('*.png'))) == 1
     assert not [p for p in part.rglob('*') if p.name.endswith('.tmp')]
-    mp.make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, part)
+    mp.run(_tiny_cfg(tiny_voc), tiny_cam_ckpt, part)
     assert _outputs(part) == _outputs(full) and len(_outputs(full)) == 9
     log = (part / 'make_pseudo.log').read_text()
     assert '1 already done' in log
 
 
 def test_crf_raises_mIoU_is_reported(tmp_path, tiny_voc, tiny_cam_ckpt):
-    from wsss.engine.make_pseudo import make_pseudo
-    m = make_pseudo(_tiny_cfg(tiny_voc), tiny_cam_ckpt, tmp_path / 'o')
-    assert set(m['sections']) == {'seed', 'pseudo_nocrf', 'pseudo_crf'}
-    for sec in m['sections'].values():
+    from wsss.engine.records import read_record
+    from wsss.stages.pseudo import make
+    sections = make.run(_tiny_cfg(tiny_voc), tiny_cam_ckpt, tmp_path / 'o')
+    rec = read_record(tmp_path / 'o')
+    assert rec.stage == 'make_pseudo' and rec.sections == sections
+    assert set(sections) == {'seed', 'pseudo_nocrf', 'pseudo_crf'}
+    for sec in sections.values():
         assert 0 <= sec['mIoU'] <= 100 and 'IoU' in sec
 
 
 @pytest.mark.parametrize('fills', [False, True])
 def test_crf_keeps_or_decides_the_rules_uncertain_pixels(tmp_path, tiny_voc, tiny_cam_ckpt, fills):
-    from wsss.engine.make_pseudo import make_pseudo
+    from wsss.stages.pseudo.make import run as make_pseudo
     cfg = _tiny_cfg(tiny_voc)
     cfg.pseudo.rule = dict(type='SaliencyProxyRule')
     cfg.pseudo.use_saliency = True

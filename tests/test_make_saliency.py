@@ -1,7 +1,6 @@
 """Saliency-map inference engine + tools: official-format parity, resume after a crash, shards, blending, errors."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,15 +9,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from test_inspyrenet import _one_thread, official_state_dict, tiny_model  # noqa: F401
+from tools_cli import load_tool
 from wsss.models.saliency import inspyrenet_res2net50, inspyrenet_swinb
-from wsss.saliency.make_maps import dynamic_size, list_images, make_saliency_maps, plan_image
+from wsss.saliency.inference import dynamic_size, list_images, make_saliency_maps, plan_image
 from wsss.utils.checkpoint import save_checkpoint_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'tools'))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from test_inspyrenet import _one_thread, official_state_dict, tiny_model  # noqa: E402,F401
 
 
 def write_images(root: Path, sizes, seed=0, split='train') -> list[str]:
@@ -85,7 +82,7 @@ def reference_official_inference(model, path: Path) -> np.ndarray:
 
 
 def test_official_latest_pth_through_make_saliency_matches_reference(tmp_path):
-    import make_saliency
+    make_saliency = load_tool('make_saliency')
     root = tmp_path / 'voc'
     ids = write_images(root, [(57, 83), (90, 64)])
     # an official-format latest.pth: raw state_dict, official key names, random weights (BN statistics
@@ -112,7 +109,7 @@ def test_official_latest_pth_through_make_saliency_matches_reference(tmp_path):
 
 @pytest.mark.slow
 def test_official_swinb_latest_pth_through_make_saliency_matches_reference(tmp_path):
-    import make_saliency
+    make_saliency = load_tool('make_saliency')
     root = tmp_path / 'voc'
     ids = write_images(root, [(70, 90)])
     model = inspyrenet_swinb()
@@ -206,7 +203,7 @@ def _one_image_and_tiny_checkpoint(tmp_path):
 
 
 def test_cli_errors_wrong_backbone_and_base_size(tmp_path):
-    import make_saliency
+    make_saliency = load_tool('make_saliency')
     root, ours = _one_image_and_tiny_checkpoint(tmp_path)
     cfg = tmp_path / 'tiny.py'
     cfg.write_text(f"_base_ = ['{ROOT / 'configs/saliency/inspyrenet_res2net50_synthetic.py'}']\n"

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from wsss.utils.io import save_gray_png, save_label_png
-from wsss.visualize import HEADER, PAD, colorize_label, jet, load_cam
+from wsss.report.visualize import HEADER, PAD, colorize_label, jet, load_cam
 
 
 def _voc(tmp_path, ids=('a', 'b'), sizes=((20, 30), (24, 16))):
@@ -73,7 +73,7 @@ def test_tool_writes_grid_of_expected_size(tmp_path):
 
 
 def test_missing_files_are_named(tmp_path):
-    from wsss.visualize import visualize_ids
+    from wsss.report.visualize import visualize_ids
     root = _voc(tmp_path)
     (tmp_path / 'pseudo' / 'b.png').unlink()
     with pytest.raises(FileNotFoundError, match=r"'b'.*pseudo"):

@@ -3,7 +3,8 @@ import pytest
 import torch
 from PIL import Image
 
-from wsss.datasets.voc import VOCDataset, collate, labels_from_mask
+from wsss.datasets.voc import VOCDataset, labels_from_mask
+from wsss.engine.trainer import collate
 from wsss.saliency.sources import FolderSaliency, NoSaliency
 from wsss.utils.io import read_label_png, save_gray_png, save_label_png
 

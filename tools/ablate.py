@@ -7,14 +7,14 @@ mIoU, pseudo-label mIoU without/with CRF, foreground precision/recall and the co
 Example (synthetic set, the shipped good/poor maps plus an InSPyReNet-made source):
     python tools/ablate.py --sources saliency/good saliency/poor saliency/inspyrenet
 """
-import argparse
 from pathlib import Path
 
-from wsss.engine.ablation import METHODS, SOURCES, run_ablation
+from wsss.drivers.ablation import METHODS, SOURCES, run_ablation
+from wsss.engine.cli import make_parser
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__)
     p.add_argument('--work-dir', default='work_dirs/ablation', help='one sub-folder per (method, source) run')
     p.add_argument('--data-root', default='data/synthetic_voc', help='VOC-format data set')
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS, help='CAM methods to run')

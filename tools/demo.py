@@ -3,16 +3,16 @@
 
 Generates data/synthetic_voc (if absent), trains a plain CAM and EPS+SeeNet, makes pseudo-labels (seed,
 before/after CRF), trains DeepLab-v2 on the EPS+SeeNet pseudo-labels, evaluates on val, and writes
-<work-dir>/report.md, table.{md,csv}, summary.{md,csv}. Rerunning resumes where it stopped.
+<work-dir>/report.md and table.{md,csv}. Rerunning resumes where it stopped.
 """
-import argparse
 from pathlib import Path
 
-from wsss.engine.demo import run_demo
+from wsss.drivers.demo import run_demo
+from wsss.engine.cli import make_parser
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = make_parser(__doc__)
     p.add_argument('--work-dir', default='work_dirs/demo', help='where every stage writes its outputs')
     p.add_argument('--data-root', default='data/synthetic_voc', help='synthetic set location (made if absent)')
     p.add_argument('--num-workers', type=int, default=2, help='CPU processes for pseudo-labels')

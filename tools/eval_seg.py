@@ -8,28 +8,25 @@ Example:
     python tools/eval_seg.py configs/seg/deeplabv2_lite0_synthetic.py --checkpoint work_dirs/seg/final.pth \\
         --out-dir work_dirs/seg --ms --flip --crf
 """
-import argparse
-
-from wsss.engine.config import add_common_args, load_config
-from wsss.engine.seg import MS_SCALES, eval_seg
+from wsss.engine.cli import add_config_args, make_parser, parse_config
+from wsss.stages.seg import evaluate
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_args(p)
+    p = make_parser(__doc__)
+    add_config_args(p)
     p.add_argument('--checkpoint', required=True, help='segmenter weights (final.pth of train_seg)')
     p.add_argument('--out-dir', help='where metrics.json (and PNGs) go; default: the checkpoint folder')
     p.add_argument('--split', default='val', help='list under ImageSets/Segmentation (test: server layout)')
-    p.add_argument('--ms', action='store_true', help=f'multi-scale inference, scales {MS_SCALES}')
+    p.add_argument('--ms', action='store_true', help=f'multi-scale inference, scales {evaluate.MS_SCALES}')
     p.add_argument('--flip', action='store_true', help='average with the horizontally flipped pass')
     p.add_argument('--crf', action='store_true', help='dense-CRF post-processing (DeepLab-v2 VOC settings)')
     p.add_argument('--no-png', action='store_true', help='do not save predicted label PNGs')
     p.add_argument('--device', default='auto', help="'auto', 'cpu' or 'cuda'")
-    args = p.parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    eval_seg(cfg, args.checkpoint, out_dir=args.out_dir, split=args.split,
-             scales=MS_SCALES if args.ms else (1.0,), flip=args.flip, crf=args.crf, save_png=not args.no_png,
-             device=args.device)
+    args, cfg = parse_config(p, argv)
+    return evaluate.run(cfg, args.checkpoint, out_dir=args.out_dir, split=args.split,
+                        scales=evaluate.MS_SCALES if args.ms else (1.0,), flip=args.flip, crf=args.crf,
+                        save_png=not args.no_png, device=args.device)
 
 
 if __name__ == '__main__':

@@ -12,15 +12,13 @@ Example:
     python tools/make_pseudo.py configs/cam/eps_resnet38_voc.py --checkpoint checkpoint_cls.pth \\
         --out-dir out --no-crf --cfg-options data_root=/data/VOC2012
 """
-import argparse
-
-from wsss.engine.config import add_common_args, load_config
-from wsss.engine.make_pseudo import make_pseudo
+from wsss.engine.cli import add_config_args, make_parser, parse_config
+from wsss.stages.pseudo import make
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_common_args(p)
+    p = make_parser(__doc__)
+    add_config_args(p)
     p.add_argument('--checkpoint', required=True, help='CAM weights: our final.pth or an official state_dict')
     p.add_argument('--out-dir', required=True, help='output folder for the label PNGs and metrics.json')
     p.add_argument('--split', help='list under ImageSets/Segmentation (default: pseudo.split of the config)')
@@ -31,10 +29,9 @@ def main(argv=None):
                      help='force CRF (DeepLab-v2 VOC parameters when the config has none)')
     p.add_argument('--num-workers', type=int, help='CPU worker processes (default: pseudo.num_workers)')
     p.add_argument('--limit', type=int, help='only the first N images of the split (quick checks)')
-    args = p.parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
-    make_pseudo(cfg, args.checkpoint, args.out_dir, split=args.split, crf=args.crf,
-                num_workers=args.num_workers, limit=args.limit)
+    args, cfg = parse_config(p, argv)
+    return make.run(cfg, args.checkpoint, args.out_dir, split=args.split, crf=args.crf,
+                    num_workers=args.num_workers, limit=args.limit)
 
 
 if __name__ == '__main__':

@@ -1,24 +1,17 @@
 #!/usr/bin/env python
-"""Markdown + CSV result table from runs' metrics.json (schema: wsss/engine/tables.py).
+"""Markdown + CSV result table from runs' metrics.json (the run-record schema: docs/ARCHITECTURE.md).
 
     python tools/make_table.py work_dirs/eps work_dirs/seenet --names EPS SeeNet --out results/table
     python tools/make_table.py work_dirs/abl_* --summary --out results/ablation.md
 
 Writes <out>.md and <out>.csv side by side and prints the Markdown table.
 """
-from __future__ import annotations
-
-import argparse
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from wsss.engine.tables import make_table  # noqa: E402
+from wsss.engine.cli import make_parser
+from wsss.report.tables import make_table
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = make_parser(__doc__)
     ap.add_argument('runs', nargs='+', metavar='RUN_DIR', help='run folders (holding metrics.json) or json files')
     ap.add_argument('--out', help='output path without suffix (or ending in .md/.csv): writes .md and .csv')
     ap.add_argument('--names', nargs='+', help='display name per run (default: "name" in the file, else folder name)')
@@ -34,4 +27,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

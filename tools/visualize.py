@@ -10,18 +10,13 @@ paths, or relative to --data-root.
 """
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from wsss.engine.label_eval import split_ids  # noqa: E402
-from wsss.visualize import TILE, save_visualization  # noqa: E402
+from wsss.engine.cli import make_parser
+from wsss.metrics.label_dirs import split_ids
+from wsss.report.visualize import TILE, save_visualization
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = make_parser(__doc__)
     ap.add_argument('--data-root', required=True, help='VOC-format data root')
     ap.add_argument('--split', default='val', help='split used when --ids is not given (default val)')
     ap.add_argument('--ids', nargs='+', help='image ids (default: the first --num ids of --split)')
@@ -45,4 +40,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

@@ -967,6 +967,9 @@ def _checked_meta(data_root: str | Path) -> dict | None:
     return meta
 
 
+read_synthetic_meta = _checked_meta
+
+
 def ensure_synthetic(data_root: str | Path, **gen_kwargs) -> dict:
     """Generate the synthetic set into ``data_root`` unless it is there; return its ``meta.json``.
     A set made by another generator version is not reused (its images differ): a clear error says so."""
@@ -975,22 +978,6 @@ def ensure_synthetic(data_root: str | Path, **gen_kwargs) -> dict:
         generate(data_root, **gen_kwargs)
         meta = _checked_meta(data_root)
     return meta
-
-
-def check_runs_match_data(work_dir: str | Path, data_root: str | Path) -> None:
-    """Refuse to resume runs in ``work_dir`` that were made from another synthetic set (other generator
-    version, seed or sizes): their finished stages would be silently reused. No-op for other data roots."""
-    meta = _checked_meta(data_root)
-    if meta is None:
-        return
-    stamp = Path(work_dir) / 'data_meta.json'
-    key = {k: meta.get(k) for k in ('generator', 'version', 'seed', 'args')}
-    if not stamp.is_file():
-        atomic_write_json(stamp, key)
-    elif json.loads(stamp.read_text()) != key:
-        raise RuntimeError(f'{work_dir} holds runs made from another synthetic set ({stamp}: '
-                           f'{stamp.read_text().strip()}; now {json.dumps(key)}); delete it or name another '
-                           'work dir')
 
 
 def pixel_fractions(samples) -> dict:

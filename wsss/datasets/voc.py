@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -164,12 +164,3 @@ class VOCDataset(torch.utils.data.Dataset):
         if seg is not None:
             out['seg'] = torch.from_numpy(seg.astype(np.int64))
         return out
-
-
-def collate(batch: Sequence[dict]) -> dict:
-    """Stack tensors; keep ``meta`` (and raw ``image`` arrays) as lists."""
-    out = {}
-    for k in batch[0]:
-        vals = [b[k] for b in batch]
-        out[k] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
-    return out

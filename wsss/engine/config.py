@@ -1,35 +1,36 @@
-"""Config loading shared by the tools: mmengine ``Config`` + ``--cfg-options`` + work-dir bookkeeping."""
+"""Config loading shared by every stage: mmengine ``Config`` + ``--cfg-options`` + the resolved copy in the
+work dir."""
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 from typing import Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+from wsss.utils.io import atomic_write_bytes
 
 
-def add_common_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('config', help='mmengine Python config (configs/...)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config keys, e.g. data_root=/data/VOC2012 saliency_dir=saliency/poor '
-                             'train_cfg.max_iters=100')
-
-
-def load_config(path: str, options: Optional[dict] = None) -> Config:
+def load_config(path: str | os.PathLike, options: Optional[dict] = None) -> Config:
+    """Read a config file and apply ``options`` (``{'train_cfg.max_iters': 100, ...}``, as ``--cfg-options``)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f'config not found: {path}')
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(str(path))
     if options:
         cfg.merge_from_dict(options)
     return cfg
 
 
-def default_work_dir(config_path: str, root: str = 'work_dirs') -> str:
+def default_work_dir(config_path: str | os.PathLike, root: str = 'work_dirs') -> str:
     """mmseg convention: the config's name is the default work dir."""
     return os.path.join(root, Path(config_path).stem)
 
 
+def config_source(cfg: Config) -> Optional[str]:
+    """The file a config was read from (recorded in each stage's ``metrics.json``)."""
+    return getattr(cfg, 'filename', None) or None
+
+
 def dump_config(cfg: Config, out_dir: str | Path, name: str = 'config.py') -> None:
-    from wsss.utils.io import atomic_write_bytes
+    """Write the resolved config (with every override applied) into the stage's output folder."""
     atomic_write_bytes(Path(out_dir) / name, cfg.pretty_text.encode())

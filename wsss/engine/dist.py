@@ -31,6 +31,16 @@ def pick_device(requested: str = 'auto') -> torch.device:
     return torch.device(requested)
 
 
+def env_rank_world(rank: int | None = None, world_size: int | None = None) -> tuple[int, int]:
+    """Shard of a process that need not join a process group: explicit values, else torchrun's
+    ``RANK``/``WORLD_SIZE``, else (0, 1)."""
+    r = int(os.environ.get('RANK', 0)) if rank is None else int(rank)
+    w = int(os.environ.get('WORLD_SIZE', 1)) if world_size is None else int(world_size)
+    if not 0 <= r < w:
+        raise ValueError(f'shard rank {r} is not in [0, {w})')
+    return r, w
+
+
 def shard(items: list, rank: int | None = None, world: int | None = None) -> list:
     """This rank's share of ``items`` (strided, so every rank gets a similar mix)."""
     rank = dist.get_rank() if rank is None else rank

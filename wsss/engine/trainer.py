@@ -2,7 +2,7 @@
 
 Built from mmengine parts: ``build_optim_wrapper`` (paramwise lr multipliers, AMP via ``AmpOptimWrapper``),
 mmengine parameter schedulers (``PolyLR``, ``LinearLR`` warm-up; ``by_epoch=False``), ``MMLogger`` and
-``mmengine.dist``. Models follow the contract in ``docs/CONTRACTS.md``: ``model.loss(batch)`` returns a
+``mmengine.dist``. Models follow the contract in ``docs/ARCHITECTURE.md``: ``model.loss(batch)`` returns a
 dict whose ``loss_*`` entries are summed.
 
 Config keys read:
@@ -24,18 +24,17 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import torch
 from mmengine import dist
-from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS
 from torch import nn
 from tqdm import tqdm
 
-from wsss.datasets.voc import collate
 from wsss.engine.dist import pick_device, setup_distributed
+from wsss.engine.logging import get_logger
 from wsss.engine.sampler import IterBatchSampler
 from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
 
@@ -79,14 +78,13 @@ class _LossForward(nn.Module):
         return self.model.loss(batch)
 
 
-def get_logger(work_dir: str | Path, name: str = 'wsss') -> MMLogger:
-    """Console + ``<work_dir>/<name>.log`` (rank 0 writes the file)."""
-    Path(work_dir).mkdir(parents=True, exist_ok=True)
-    inst = f'{name}:{Path(work_dir).resolve()}'
-    if MMLogger.check_instance_created(inst):
-        return MMLogger.get_instance(inst)
-    return MMLogger.get_instance(inst, logger_name=name, log_file=str(Path(work_dir) / f'{name}.log'),
-                                 log_level='INFO', file_mode='a')
+def collate(batch: Sequence[dict]) -> dict:
+    """Stack tensors; keep everything else (``meta`` dicts, raw ``image`` arrays) as lists."""
+    out = {}
+    for k in batch[0]:
+        vals = [b[k] for b in batch]
+        out[k] = torch.stack(vals) if isinstance(vals[0], torch.Tensor) else vals
+    return out
 
 
 def move_to(batch: dict, device: torch.device, channels_last: bool = False) -> dict:

@@ -198,10 +198,6 @@ class ConfusionMatrix:
         self.num_images = int(out[-1])
         return self
 
-    def reset(self) -> None:
-        self.hist[:] = 0
-        self.num_images = 0
-
     # ---------------------------------------------------------------- results
     @property
     def matrix(self) -> np.ndarray:

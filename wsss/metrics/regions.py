@@ -22,6 +22,7 @@ from typing import Iterable
 import numpy as np
 from PIL import Image
 
+from wsss.registry import LABEL_METRICS
 from wsss.utils.io import read_label_png
 from wsss.utils.region_codes import REGION_BACKGROUND, REGION_BODY, REGION_CONTEXT, REGION_PART, REGIONS_DIR
 from wsss.utils.voc_meta import IGNORE_INDEX, NUM_CLASSES
@@ -100,10 +101,10 @@ def read_regions(path: Path) -> np.ndarray:
         return np.asarray(img.convert('L') if img.mode not in ('L', 'P') else img).astype(np.uint8)
 
 
-def region_stats(label_dir: str | os.PathLike, data_root: str | os.PathLike, ids: Iterable[str]) -> dict:
-    """Region statistics of the label PNGs ``label_dir/<id>.png`` against ``data_root``'s
-    ``SegmentationClass`` and ``SyntheticRegions``. Raises naming the file when one is missing or
-    sizes differ."""
+def region_stats(label_dir: str | os.PathLike, data_root: str | os.PathLike, ids: Iterable[str],
+                 regions_dir: str = REGIONS_DIR, gt_dir: str = GT_DIR) -> dict:
+    """Region statistics of the label PNGs ``label_dir/<id>.png`` against ``data_root``'s ``gt_dir`` and
+    ``regions_dir``. Raises naming the file when one is missing or sizes differ."""
     label_dir, data_root = Path(label_dir), Path(data_root)
     stats = RegionStats()
     for i in ids:
@@ -111,9 +112,9 @@ def region_stats(label_dir: str | os.PathLike, data_root: str | os.PathLike, ids
         if not pred_path.is_file():
             raise FileNotFoundError(f'prediction not found: {pred_path}')
         pred = read_label_png(pred_path)
-        gt_path = data_root / GT_DIR / f'{i}.png'
+        gt_path = data_root / gt_dir / f'{i}.png'
         gt = read_label_png(gt_path)
-        reg_path = data_root / REGIONS_DIR / f'{i}.png'
+        reg_path = data_root / regions_dir / f'{i}.png'
         regions = read_regions(reg_path)
         if pred.shape != gt.shape:
             raise ValueError(f'size mismatch: prediction {pred_path} is {pred.shape}, '
@@ -123,3 +124,22 @@ def region_stats(label_dir: str | os.PathLike, data_root: str | os.PathLike, ids
                              f'ground truth {gt_path} is {gt.shape}')
         stats.update(pred, gt, regions, name=str(i))
     return stats.result()
+
+
+@LABEL_METRICS.register_module()
+class SyntheticRegionStats:
+    """Region statistics of a label folder as an optional metric of the stages that evaluate label folders
+    (pseudo-labels): a config plugs it in with ``label_metrics = [dict(type='SyntheticRegionStats')]`` and its
+    rates land in each section's ``extra``. A data root without the regions folder (a VOC-format set made
+    elsewhere) gives an empty result, so one config serves any VOC-format data root."""
+
+    def __init__(self, regions_dir: str = REGIONS_DIR, gt_dir: str = GT_DIR):
+        self.regions_dir, self.gt_dir = regions_dir, gt_dir
+
+    def __call__(self, label_dir: str | os.PathLike, data_root: str | os.PathLike, ids: Iterable[str]) -> dict:
+        if not (Path(data_root) / self.regions_dir).is_dir():
+            return {}
+        return region_stats(label_dir, data_root, ids, self.regions_dir, self.gt_dir)
+
+    def __repr__(self) -> str:
+        return f'SyntheticRegionStats(regions_dir={self.regions_dir!r}, gt_dir={self.gt_dir!r})'

@@ -64,19 +64,29 @@ def save_gray_png(path: str | os.PathLike, arr: np.ndarray) -> None:
 
 
 def read_label_png(path: str | os.PathLike, num_classes: int = 21) -> np.ndarray:
-    """Read a label PNG as (H, W) uint8 indices and check values are in 0..num_classes-1 or 255."""
+    """Read a label PNG as (H, W) uint8 indices; the one check of the label contract (every reader and
+    ``validate_label_dir`` use it): a readable palette or grey PNG whose values are in 0..num_classes-1 or 255.
+    Errors name the file and what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'label map not found: {path}')
-    with Image.open(path) as img:
-        if img.mode not in ('P', 'L', 'I', 'I;16'):
-            raise ValueError(f'{path}: expected a palette or grey label PNG, got mode {img.mode}')
-        arr = np.asarray(img)
+    try:
+        with Image.open(path) as img:
+            mode = img.mode
+            arr = np.asarray(img) if mode in LABEL_MODES else None
+    except (OSError, ValueError) as e:  # truncated or not an image
+        raise ValueError(f'{path}: unreadable label PNG ({e})') from e
+    if arr is None:
+        raise ValueError(f'{path}: expected a palette or grey label PNG, got mode {mode}')
     bad = (arr >= num_classes) & (arr != 255)
     if bad.any():
         vals = np.unique(arr[bad])[:10].tolist()
         raise ValueError(f'{path}: label values {vals} are outside 0..{num_classes - 1} and 255 (ignore)')
     return arr.astype(np.uint8)
+
+
+#: PIL modes a label PNG may have (palette, or a single grey channel)
+LABEL_MODES = ('P', 'L', 'I', 'I;16')
 
 
 def read_lines(path: str | os.PathLike) -> list[str]:

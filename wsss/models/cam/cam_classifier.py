@@ -206,6 +206,11 @@ class CAMClassifier(nn.Module):
             self.register_state_dict_post_hook(_backbone_keys_to_root)
             self.register_load_state_dict_pre_hook(_backbone_keys_from_root)
 
+    @property
+    def uses_saliency(self) -> bool:
+        """Whether training reads ``batch['sal']`` (a saliency loss)."""
+        return self.sal_loss is not None
+
     # ------------------------------------------------------------------------------------------------ forward
     def extract_feat(self, img: torch.Tensor) -> torch.Tensor:
         return self.neck(self.backbone(img)[self.in_index])

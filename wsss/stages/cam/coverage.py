@@ -1,6 +1,7 @@
 """Coverage curve of a CAM classifier: how much of each synthetic region its seeds cover as the background
 score rises. A part-focused CAM keeps covering the discriminative parts while it loses the object bodies;
 a CAM that leaks onto context covers context more than other background at every score.
+Needs a synthetic data root (``SyntheticRegions/``).
 """
 from __future__ import annotations
 
@@ -9,23 +10,26 @@ from typing import Sequence
 
 import torch
 
-from wsss.engine.make_pseudo import load_cam_model, pseudo_settings
-from wsss.metrics.regions import REGIONS_DIR, RegionStats, read_regions
+from wsss.datasets import build_dataset
+from wsss.metrics.regions import RegionStats, read_regions
+from wsss.models.loading import load_trained
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.pseudo.rules import EPSRule
-from wsss.registry import DATASETS
+from wsss.registry import CAM_MODELS
+from wsss.report.tables import markdown_table
+from wsss.stages.pseudo.make import pseudo_settings
+from wsss.utils.region_codes import REGIONS_DIR
 
 
 @torch.no_grad()
 def coverage_curve(cfg, checkpoint: str | Path, bg_scores: Sequence[float] = (0.2, 0.4, 0.6),
                    num_images: int = 100, split: str = 'train') -> dict[float, dict]:
     """``{bg_score: RegionStats.result()}`` of the CAM seeds (EPS rule, no saliency, no CRF) on the first
-    ``num_images`` images of ``split`` of a synthetic set (needs ``SyntheticRegions/``)."""
+    ``num_images`` images of ``split`` of a synthetic set."""
     s = pseudo_settings(cfg)
     device = torch.device('cpu')
-    model = load_cam_model(cfg, checkpoint, device)
-    ds = DATASETS.build({'data_root': cfg.data_root, **dict(cfg.get('infer_dataset', {})), 'split': split,
-                         'mode': 'infer'})
+    model = load_trained(CAM_MODELS, cfg.model, checkpoint, device)
+    ds = build_dataset(cfg, split=split, mode='infer')
     regions_dir = Path(cfg.data_root) / REGIONS_DIR
     stats = {t: RegionStats() for t in bg_scores}
     for i in range(min(num_images, len(ds))):
@@ -44,10 +48,7 @@ def coverage_curve(cfg, checkpoint: str | Path, bg_scores: Sequence[float] = (0.
 
 def coverage_table(curves: dict[str, dict[float, dict]]) -> str:
     """Markdown: per method and background score, body/part recall and context/other-background → fg."""
-    lines = ['| CAM method | bg score | body recall | part recall | context → fg | other background → fg |',
-             '|---|---|---|---|---|---|']
-    for name, curve in curves.items():
-        for t, r in curve.items():
-            lines.append(f"| {name} | {t:.1f} | {r['body_recall']:.1%} | {r['part_recall']:.1%} | "
-                         f"{r['context_fg_rate']:.1%} | {r['background_fg_rate']:.1%} |")
-    return '\n'.join(lines)
+    rows = [[name, f'{t:.1f}', f"{r['body_recall']:.1%}", f"{r['part_recall']:.1%}", f"{r['context_fg_rate']:.1%}",
+             f"{r['background_fg_rate']:.1%}"] for name, curve in curves.items() for t, r in curve.items()]
+    return markdown_table(['CAM method', 'bg score', 'body recall', 'part recall', 'context → fg',
+                           'other background → fg'], rows)

@@ -1,26 +1,27 @@
-"""Method x saliency-source ablation on a VOC-format set (default: the synthetic one).
+"""Method x saliency-source ablation on a VOC-format set (default: the synthetic one) — stages called in order.
 
 For every (method, saliency source) pair: train the CAM classifier, make pseudo-labels (seed, before and
 after CRF), and collect one row: seed mIoU, pseudo-label mIoU without / with CRF, foreground precision and
 recall of the final labels, and for the seed the share of context pixels labelled foreground and body and part
-recall (synthetic set only).
+recall (synthetic set only: the CAM configs plug in the region statistics).
 Methods that use no saliency (plain CAM) run once; a classifier that trains without saliency (SeeNet, whose
 proxy pseudo-label rule reads it) is trained once and labelled with every source. Every run is resumable and
 lives in ``<work_dir>/<method>__<source>/`` (shared classifiers in ``<work_dir>/<method>__cam/``).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
-from wsss.datasets.synthetic import check_runs_match_data
-from wsss.engine.config import load_config
-from wsss.engine.make_pseudo import make_pseudo, pseudo_settings
-from wsss.engine.train_cam import train_cam
-from wsss.engine.trainer import get_logger
+from wsss.drivers.workdirs import check_runs_match_data, repo_config
+from wsss.engine.logging import get_logger
+from wsss.engine.records import read_record
+from wsss.registry import CAM_MODELS
+from wsss.report.tables import markdown_table
+from wsss.stages.cam import train as train_cam
+from wsss.stages.pseudo import make as make_pseudo
 from wsss.utils.io import atomic_write_bytes
 
 METHODS = ('cam', 'seenet', 'eps', 'eps_seenet')
@@ -32,11 +33,11 @@ COLUMNS = {'seed_mIoU': 'seed mIoU', 'nocrf_mIoU': 'pseudo mIoU (no CRF)', 'crf_
 SEED_RATES = ('context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')
 
 
-def run_row(method: str, source: str | None, metrics_path: Path) -> dict:
+def run_row(method: str, source: str | None, pseudo_dir: Path) -> dict:
     """One table row: the three mIoUs; the region rates of the *seed* (each classifier's CAMs under the common
     EPS rule, so the classifiers are compared, not their label rules); foreground precision / recall of the
     final labels (after CRF when there is one)."""
-    sec = json.loads(metrics_path.read_text())['sections']
+    sec = read_record(pseudo_dir).sections
     seed = sec['seed'].get('extra', {})
     final = sec.get('pseudo_crf', sec['pseudo_nocrf']).get('extra', {})
     row = {'method': method, 'saliency': source or '—', 'seed_mIoU': sec['seed']['mIoU'],
@@ -46,24 +47,18 @@ def run_row(method: str, source: str | None, metrics_path: Path) -> dict:
     return row
 
 
+def _cell(column: str, v) -> str:
+    if v is None or pd.isna(v):
+        return '–'
+    return f'{v:.1f}' if column.endswith('mIoU') else f'{100 * v:.1f}%'
+
+
 def ablation_table(rows: list[dict]) -> tuple[str, pd.DataFrame]:
     df = pd.DataFrame(rows)
     cols = ['method', 'saliency'] + [c for c in COLUMNS if c in df]
     df = df[cols]
-    header = '| ' + ' | '.join(['method', 'saliency'] + [COLUMNS[c] for c in cols[2:]]) + ' |'
-    lines = [header, '|' + '---|' * len(cols)]
-    for _, r in df.iterrows():
-        cells = [str(r['method']), str(r['saliency'])]
-        for c in cols[2:]:
-            v = r[c]
-            if v is None or pd.isna(v):
-                cells.append('–')
-            elif c.endswith('mIoU'):
-                cells.append(f'{v:.1f}')
-            else:
-                cells.append(f'{100 * v:.1f}%')
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines), df
+    cells = [[str(r['method']), str(r['saliency'])] + [_cell(c, r[c]) for c in cols[2:]] for _, r in df.iterrows()]
+    return markdown_table(['method', 'saliency'] + [COLUMNS[c] for c in cols[2:]], cells), df
 
 
 def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = 'data/synthetic_voc',
@@ -76,20 +71,20 @@ def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = '
     check_runs_match_data(work_dir, data_root)
     rows = []
     for method in methods:
-        path = str(repo / config_pattern.format(method=method))
-        base = load_config(path, {'data_root': data_root})
-        trains_with_saliency = base.model.get('sal_loss') is not None  # EPS's saliency loss
-        labels_with_saliency = bool(pseudo_settings(base)['use_saliency'])  # e.g. SeeNet's proxy rule
+        path = config_pattern.format(method=method)
+        base = repo_config(repo, path, data_root)
+        trains_with_saliency = CAM_MODELS.build(base.model).uses_saliency  # EPS's saliency loss
+        labels_with_saliency = bool(make_pseudo.pseudo_settings(base)['use_saliency'])  # e.g. SeeNet's proxy rule
         for source in (sources if trains_with_saliency or labels_with_saliency else [None]):
             tag = f'{method}__{source.replace("/", "_") if source else "none"}'
-            cfg = load_config(path, {'data_root': data_root, **({'saliency_dir': source} if source else {})})
+            cfg = repo_config(repo, path, data_root, **({'saliency_dir': source} if source else {}))
             # a classifier that trains without saliency is trained once and shared by its sources
             cam_dir = work_dir / (tag if trains_with_saliency else f'{method}__cam') / 'cam'
             log.info(f'[{tag}] train CAM ({cam_dir})')
-            train_cam(cfg, cam_dir, resume=True)
+            train_cam.run(cfg, cam_dir, resume=True)
             log.info(f'[{tag}] pseudo-labels')
-            make_pseudo(cfg, cam_dir / 'final.pth', work_dir / tag / 'pseudo', num_workers=num_workers)
-            rows.append(run_row(method, source, work_dir / tag / 'pseudo' / 'metrics.json'))
+            make_pseudo.run(cfg, cam_dir / 'final.pth', work_dir / tag / 'pseudo', num_workers=num_workers)
+            rows.append(run_row(method, source, work_dir / tag / 'pseudo'))
     md, df = ablation_table(rows)
     atomic_write_bytes(work_dir / 'ablation.md', (md + '\n').encode())
     atomic_write_bytes(work_dir / 'ablation.csv', df.to_csv(index=False).encode())

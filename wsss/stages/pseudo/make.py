@@ -1,18 +1,26 @@
-"""Stage 3: CAMs (+ saliency) -> pseudo-labels, optionally refined by a dense CRF.
+"""Pseudo-label stage: CAMs (+ saliency) -> pseudo-labels, optionally refined by a dense CRF.
 
 File contract (all palette PNGs, 0 = background, 1..20 = classes, 255 = ignore/uncertain):
     <out_dir>/seed/<id>.png    CAM seed: per-class max-normalised CAMs vs a constant background score
     <out_dir>/nocrf/<id>.png   the method's pseudo-label rule (``pseudo.rule``) before CRF
     <out_dir>/crf/<id>.png     the same after dense-CRF refinement (when ``pseudo.crf`` is set)
     <out_dir>/cams/<id>.npy    (``save_cams``) float16 (20, H, W) fused CAMs, max-normalised per class
-    <out_dir>/metrics.json     mIoU of each folder against ground truth (when it exists) + region statistics
+    <out_dir>/metrics.json     run record (stage ``make_pseudo``): mIoU of each folder against ground truth
+                               (sections ``seed``, ``pseudo_nocrf``, ``pseudo_crf``) when it exists, plus the
+                               config's ``label_metrics`` (e.g. synthetic region statistics) in each ``extra``
 Every file is written atomically; an image counts as done when all its files exist, so a rerun (on any
 number of processes or ``torchrun`` ranks) skips finished images and never sees half-written files.
+
+Settings: ``cfg.pseudo`` over :data:`DEFAULT_PSEUDO` (split, scales, flip, seed background score, ``rule``
+(a ``PSEUDO_RULES`` config), ``use_saliency``, ``crf`` (``CRFParams`` fields or None), ``crf_fills_ignore``,
+``num_workers``, ``save_cams``, ``device``).
 """
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -21,17 +29,28 @@ import torch
 from mmengine import dist
 from tqdm import tqdm
 
-from wsss.engine.config import dump_config
+from wsss.crf import CRFParams, crf_labels
+from wsss.datasets import build_dataset
+from wsss.engine.config import config_source, dump_config
 from wsss.engine.dist import pick_device, setup_distributed, shard
-from wsss.engine.trainer import get_logger
-from wsss.registry import CAM_MODELS, DATASETS, PSEUDO_RULES
+from wsss.engine.logging import get_logger
+from wsss.engine.records import write_record
+from wsss.metrics.label_dirs import evaluate_label_dir
+from wsss.models.loading import load_trained
+from wsss.pseudo.cam_infer import multiscale_cam
+from wsss.registry import CAM_MODELS, LABEL_METRICS, PSEUDO_RULES
 from wsss.saliency.sources import build_saliency_source
-from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
-from wsss.utils.io import atomic_write_bytes, atomic_write_json, save_label_png
+from wsss.utils.io import atomic_write_bytes, save_label_png
 
 DEFAULT_PSEUDO = dict(split='train', scales=(0.5, 1.0, 1.5, 2.0), flip=True, seed_bg_score=0.2,
                       rule=dict(type='EPSRule', bg_score=0.2), use_saliency=False, crf=None, num_workers=1,
                       save_cams=False, device='auto', crf_fills_ignore=False)
+#: run-record section of each output folder
+SECTIONS = {'seed': 'seed', 'nocrf': 'pseudo_nocrf', 'crf': 'pseudo_crf'}
+
+
+def pseudo_settings(cfg) -> dict:
+    return {**DEFAULT_PSEUDO, **dict(cfg.get('pseudo', {}))}
 
 
 def _saliency_for_rule(cfg, settings: dict):
@@ -43,18 +62,6 @@ def _saliency_for_rule(cfg, settings: dict):
                          'has no saliency source: set saliency_source (e.g. dict(type=\'FolderSaliency\')) and '
                          'saliency_dir')
     return source
-
-
-def pseudo_settings(cfg) -> dict:
-    return {**DEFAULT_PSEUDO, **dict(cfg.get('pseudo', {}))}
-
-
-def load_cam_model(cfg, checkpoint: str | Path, device: torch.device):
-    """Build ``cfg.model`` and load our ``final.pth`` or an official raw state_dict (strict)."""
-    model = CAM_MODELS.build(cfg.model)
-    state = strip_prefix(extract_state_dict(load_checkpoint_file(checkpoint), checkpoint))
-    load_state_dict_checked(model, state, checkpoint, strict=True)
-    return model.to(device).eval()
 
 
 def output_dirs(out_dir: Path, settings: dict) -> dict[str, Path]:
@@ -71,7 +78,6 @@ def _is_done(image_id: str, dirs: dict[str, Path]) -> bool:
 
 
 def _save_npy(path: Path, arr: np.ndarray) -> None:
-    import io
     buf = io.BytesIO()
     np.save(buf, arr)
     atomic_write_bytes(path, buf.getvalue())
@@ -83,22 +89,16 @@ class PseudoLabeler:
     def __init__(self, cfg, checkpoint, out_dir: Path, settings: dict):
         self.settings = settings
         self.device = pick_device(settings['device'])
-        self.model = load_cam_model(cfg, checkpoint, self.device)
-        self.dataset = DATASETS.build({'data_root': cfg.data_root, **dict(cfg.get('infer_dataset', {})),
-                                       'split': settings['split'], 'mode': 'infer',
-                                       'saliency': _saliency_for_rule(cfg, settings)})
+        self.model = load_trained(CAM_MODELS, cfg.model, checkpoint, self.device)
+        self.dataset = build_dataset(cfg, split=settings['split'], mode='infer',
+                                     saliency=_saliency_for_rule(cfg, settings))
         self.seed_rule = PSEUDO_RULES.build(dict(type='EPSRule', bg_score=settings['seed_bg_score']))
         self.rule = PSEUDO_RULES.build(dict(settings['rule']))
         self.dirs = output_dirs(out_dir, settings)
-        self.crf_params = None
-        if settings['crf']:
-            from wsss.crf import CRFParams
-            self.crf_params = CRFParams(**dict(settings['crf']))
+        self.crf_params = CRFParams(**dict(settings['crf'])) if settings['crf'] else None
 
     @torch.no_grad()
     def process(self, index: int) -> None:
-        from wsss.crf import crf_labels
-        from wsss.pseudo.cam_infer import multiscale_cam
         item = self.dataset[index]
         image, cls_label, image_id = item['image'], item['cls_label'], item['meta']['id']
         h, w = image.shape[:2]
@@ -136,10 +136,9 @@ def _worker(args) -> int:
     return len(indices)
 
 
-def make_pseudo(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optional[str] = None,
-                crf: Optional[bool] = None, num_workers: Optional[int] = None,
-                limit: Optional[int] = None) -> dict:
-    """Write pseudo-labels for ``split`` into ``out_dir``; returns the metrics (rank 0)."""
+def run(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optional[str] = None,
+        crf: Optional[bool] = None, num_workers: Optional[int] = None, limit: Optional[int] = None) -> dict:
+    """Write pseudo-labels for ``split`` into ``out_dir``; returns the run record's sections (rank 0)."""
     rank, world = setup_distributed()
     settings = pseudo_settings(cfg)
     if split is not None:
@@ -147,9 +146,6 @@ def make_pseudo(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optiona
     if crf is False:
         settings['crf'] = None
     elif crf is True and not settings['crf']:
-        from dataclasses import asdict
-
-        from wsss.crf import CRFParams
         settings['crf'] = asdict(CRFParams.deeplab_v2())
     if num_workers is not None:
         settings['num_workers'] = num_workers
@@ -159,8 +155,7 @@ def make_pseudo(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optiona
     logger = get_logger(out_dir, 'make_pseudo')
     if rank == 0:
         dump_config(cfg, out_dir)
-    dataset = DATASETS.build({'data_root': cfg.data_root, **dict(cfg.get('infer_dataset', {})),
-                              'split': settings['split'], 'mode': 'infer'})
+    dataset = build_dataset(cfg, split=settings['split'], mode='infer')
     ids = dataset.ids[:limit] if limit else dataset.ids
     dirs = output_dirs(out_dir, settings)
     todo = [i for i, image_id in enumerate(ids) if not _is_done(image_id, dirs)]
@@ -181,26 +176,31 @@ def make_pseudo(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optiona
         dist.barrier()
     if rank != 0:
         return {}
-    metrics = evaluate_pseudo(cfg.data_root, ids, dirs, dataset, name=out_dir.name)
-    atomic_write_json(out_dir / 'metrics.json', metrics)
-    for sec, m in metrics.get('sections', {}).items():
+    sections = evaluate_folders(cfg, ids, dirs, dataset)
+    write_record(out_dir, 'make_pseudo', sections, config=config_source(cfg),
+                 inputs={'checkpoint': str(checkpoint), 'data_root': str(cfg.data_root), 'split': settings['split'],
+                         'saliency_dir': cfg.get('saliency_dir') if settings['use_saliency'] else None,
+                         'num_images': len(ids)})
+    for sec, m in sections.items():
         logger.info(f'{sec}: mIoU {m.get("mIoU", float("nan")):.2f} ' +
                     ' '.join(f'{k}={v:.3f}' for k, v in m.get('extra', {}).items()))
-    return metrics
+    return sections
 
 
-def evaluate_pseudo(data_root, ids, dirs: dict[str, Path], dataset, name: str) -> dict:
-    """mIoU of seed / nocrf / crf folders against GT (if every GT mask exists) + synthetic region stats."""
-    from wsss.engine.label_eval import evaluate_label_dir
+def evaluate_folders(cfg, ids, dirs: dict[str, Path], dataset) -> dict:
+    """mIoU of the seed / nocrf / crf folders against ground truth (when every mask exists), each with the
+    statistics of the config's ``label_metrics`` (``LABEL_METRICS`` entries) in its ``extra``."""
+    if not all((dataset.ann_dir / f'{i}.png').is_file() for i in ids):
+        return {}
+    metrics = [LABEL_METRICS.build(m) for m in cfg.get('label_metrics', None) or []]
     sections = {}
-    has_gt = all((dataset.ann_dir / f'{i}.png').is_file() for i in ids)
-    regions = Path(data_root) / 'SyntheticRegions'
-    for key, section in (('seed', 'seed'), ('nocrf', 'pseudo_nocrf'), ('crf', 'pseudo_crf')):
-        if key not in dirs or not has_gt:
+    for key, section in SECTIONS.items():
+        if key not in dirs:
             continue
         m = evaluate_label_dir(dirs[key], dataset.ann_dir, ids)
-        if regions.is_dir():
-            from wsss.metrics.regions import region_stats
-            m.setdefault('extra', {}).update(region_stats(dirs[key], data_root, ids))
+        for metric in metrics:
+            extra = metric(dirs[key], cfg.data_root, ids)
+            if extra:
+                m.setdefault('extra', {}).update(extra)
         sections[section] = m
-    return {'name': name, 'stage': 'make_pseudo', 'num_images': len(ids), 'sections': sections}
+    return sections

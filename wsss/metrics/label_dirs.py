@@ -15,14 +15,11 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-from PIL import Image
-
-from wsss.utils.voc_meta import IGNORE_INDEX, SEG_CLASSES
 from wsss.metrics.iou import ConfusionMatrix
-from wsss.utils.io import atomic_write_json, read_label_png, read_lines
+from wsss.utils.io import read_label_png, read_lines
+from wsss.utils.voc_meta import IGNORE_INDEX, SEG_CLASSES
 
-__all__ = ['LabelDirError', 'split_ids', 'validate_label_dir', 'evaluate_label_dir', 'eval_labels']
+__all__ = ['LabelDirError', 'split_ids', 'validate_label_dir', 'evaluate_label_dir']
 
 logger = logging.getLogger(__name__)
 MAX_LISTED = 20
@@ -49,11 +46,9 @@ def _missing(folder: Path, ids: Sequence[str], suffix: str = '.png') -> list[str
 
 
 def validate_label_dir(label_dir: str | os.PathLike, ids: Sequence[str], num_classes: int = 21) -> None:
-    """Raise ONE ``LabelDirError`` if any ``<label_dir>/<id>.png`` is missing or invalid.
-
-    Invalid: not a palette / grey single-channel PNG, or values outside ``0..num_classes-1``
-    and 255. The message lists up to 20 missing and 20 invalid files (with counts).
-    """
+    """Raise ONE ``LabelDirError`` if any ``<label_dir>/<id>.png`` is missing or breaks the label contract
+    (:func:`wsss.utils.io.read_label_png`: a readable palette / grey PNG with values in ``0..num_classes-1``
+    and 255). The message lists up to 20 missing and 20 invalid files (with counts)."""
     label_dir = Path(label_dir)
     if not label_dir.is_dir():
         raise LabelDirError(f'label folder not found: {label_dir}')
@@ -64,18 +59,9 @@ def validate_label_dir(label_dir: str | os.PathLike, ids: Sequence[str], num_cla
             missing.append(str(p))
             continue
         try:
-            with Image.open(p) as img:
-                mode = img.mode
-                arr = np.asarray(img) if mode in ('P', 'L', 'I', 'I;16') else None
-        except Exception as e:  # unreadable / truncated file
-            bad.append(f'{p} (unreadable: {e})')
-            continue
-        if arr is None:
-            bad.append(f'{p} (mode {mode}; expected a palette or grey index PNG)')
-            continue
-        wrong = (arr >= num_classes) & (arr != IGNORE_INDEX)
-        if wrong.any():
-            bad.append(f'{p} (values {np.unique(arr[wrong])[:8].tolist()} outside 0..{num_classes - 1}/255)')
+            read_label_png(p, num_classes)
+        except ValueError as e:  # the message names the file and the problem
+            bad.append(str(e))
     if missing or bad:
         parts = [f'label folder {label_dir} is not usable ({len(ids)} ids checked)']
         if missing:
@@ -113,38 +99,3 @@ def evaluate_label_dir(pred_dir: str | os.PathLike, gt_dir: str | os.PathLike, i
         if (n + 1) % 500 == 0:
             logger.info('evaluated %d / %d', n + 1, len(ids))
     return cm.compute()
-
-
-def eval_labels(pred_dir: str | os.PathLike, data_root: str | os.PathLike, split: str = 'train',
-                gt_dir: str = 'SegmentationClass', out: str | os.PathLike | None = None,
-                ids: Sequence[str] | None = None, name: str | None = None,
-                section: str | None = None, num_classes: int = 21) -> dict:
-    """Evaluate a label folder on a VOC split and write ``metrics.json``.
-
-    ``gt_dir`` is relative to ``data_root`` unless absolute. ``out`` defaults to
-    ``<pred_dir>/metrics.json``. Without ``section`` the file is written in the flat form
-    (``{"name", "split", "pred_dir", "gt_dir", "num_images", "mIoU", "aAcc", "mAcc",
-    "IoU": {cls: v}, "Acc": {cls: v}, "raw": {...}}``); with ``section`` the metrics are merged
-    as that section into ``out`` in the sectioned form (see ``wsss.engine.tables``).
-    Returns the written metrics dict.
-    """
-    from wsss.engine.tables import update_metrics_section
-
-    pred_dir = Path(pred_dir)
-    gt_path = Path(gt_dir) if os.path.isabs(gt_dir) else Path(data_root) / gt_dir
-    if not pred_dir.is_dir():
-        raise FileNotFoundError(f'prediction folder not found: {pred_dir}')
-    if not gt_path.is_dir():
-        raise FileNotFoundError(f'ground-truth folder not found: {gt_path}')
-    ids = list(ids) if ids is not None else split_ids(data_root, split)
-    res = evaluate_label_dir(pred_dir, gt_path, ids, num_classes=num_classes)
-    name = name or pred_dir.resolve().name
-    meta = {'name': name, 'split': split, 'pred_dir': str(pred_dir), 'gt_dir': str(gt_path)}
-    out = Path(out) if out is not None else pred_dir / 'metrics.json'
-    if section:
-        section_metrics = {**{k: v for k, v in meta.items() if k != 'name'}, **res}
-        update_metrics_section(out, section, section_metrics, name=name)
-        return section_metrics
-    doc = {**meta, **res}
-    atomic_write_json(out, doc)
-    return doc

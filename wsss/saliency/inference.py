@@ -1,4 +1,5 @@
-"""Batched saliency-map inference into a folder that ``FolderSaliency`` reads (``<data_root>/saliency/<name>``).
+"""Batched saliency-map inference into a folder that ``FolderSaliency`` reads (``<data_root>/saliency/<name>``);
+the saliency stage's ``infer`` (:mod:`wsss.stages.saliency.infer`) drives it from a config.
 
 Output contract: one 8-bit grey PNG per image, ``<out_dir>/<id>.png``, at the image's own size; value =
 ``floor(255 * s)`` with ``s`` the per-image min-max normalised sigmoid of the finest saliency logits, resized
@@ -22,7 +23,6 @@ half-written map.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from wsss.engine.dist import shard
 from wsss.utils.imaging import minmax_normalize, normalize_tensor
 from wsss.utils.io import read_lines, save_gray_png
 
@@ -154,15 +155,6 @@ def list_images(data_root: str | os.PathLike, split: Optional[str] = None,
     return pairs
 
 
-def shard_from_env(rank: Optional[int] = None, world_size: Optional[int] = None) -> tuple[int, int]:
-    """Explicit values, else torchrun's ``RANK``/``WORLD_SIZE``, else (0, 1)."""
-    r = int(os.environ.get('RANK', 0)) if rank is None else int(rank)
-    w = int(os.environ.get('WORLD_SIZE', 1)) if world_size is None else int(world_size)
-    if not 0 <= r < w:
-        raise ValueError(f'shard rank {r} is not in [0, {w})')
-    return r, w
-
-
 def plan_batches(items, mode, base_size, threshold, L, batch_size):
     """Group (id, path, (h, w)) items by processing size; stable order inside a group."""
     groups: dict[tuple, list[int]] = {}
@@ -205,7 +197,7 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
         thr = 512
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    mine = list(images)[rank::world_size]
+    mine = shard(list(images), rank, world_size)
     items = [(i, Path(p), image_size(Path(p))) for i, p in mine]
     batches = plan_batches(items, mode, base_size, thr, L, batch_size)
 
@@ -270,11 +262,6 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
             'batches': len(todo), 'rank': rank, 'world_size': world_size, 'mode': mode,
             'base_size': list(base_size), 'threshold': thr, 'amp': use_amp, 'amp_fp32_fallbacks': fp32_fallbacks,
             'tf32': bool(tf32)}
-
-
-def write_run_record(out_dir: str | os.PathLike, record: dict, rank: int = 0) -> None:
-    from wsss.utils.io import atomic_write_json
-    atomic_write_json(Path(out_dir) / f'_make_saliency_rank{rank}.json', json.loads(json.dumps(record, default=str)))
 
 
 def build_saliency_model(cfg, checkpoint: Optional[str] = None, base_size: Optional[Sequence[int]] = None):

@@ -1,4 +1,4 @@
-"""The README's demo: the whole pipeline on the embedded synthetic VOC set, on CPU.
+"""The README's demo: the whole pipeline on the embedded synthetic VOC set, on CPU — stages called in order.
 
 Steps (each resumable: a rerun skips what is finished):
  1. generate the synthetic VOC-format set (if absent) into ``data_root``;
@@ -14,14 +14,16 @@ import json
 import time
 from pathlib import Path
 
-from wsss.datasets.synthetic import check_runs_match_data, ensure_synthetic
-from wsss.engine.config import load_config
-from wsss.engine.coverage import coverage_curve, coverage_table
-from wsss.engine.make_pseudo import make_pseudo
-from wsss.engine.seg import eval_seg, train_seg
-from wsss.engine.tables import make_table
-from wsss.engine.train_cam import train_cam
-from wsss.engine.trainer import get_logger
+from wsss.datasets.synthetic import ensure_synthetic
+from wsss.drivers.workdirs import check_runs_match_data, repo_config
+from wsss.engine.logging import get_logger
+from wsss.engine.records import read_record
+from wsss.report.tables import make_table, markdown_table
+from wsss.stages.cam import coverage
+from wsss.stages.cam import train as train_cam
+from wsss.stages.pseudo import make as make_pseudo
+from wsss.stages.seg import evaluate as eval_seg
+from wsss.stages.seg import train as train_seg
 from wsss.utils.io import atomic_write_json
 
 CAM_CONFIGS = {'cam': 'configs/cam/cam_lite0_synthetic.py',
@@ -32,10 +34,8 @@ COVERAGE_SCORES = (0.2, 0.4, 0.6)
 #: Not the papers' multi-scale 0.5-1.75: on 128-px images trained at scales 0.75-1.25 that average swung
 #: from 70 to 81 between seeds, flip + CRF stayed at 80-81 (benchmarks/RESULTS.md).
 POSTPROCESSED_EVAL = 'val_ss_flip_crf'
-
-
-def _cfg(path: str, repo: Path, data_root: Path, **opts):
-    return load_config(str(repo / path), {'data_root': str(data_root), **opts})
+#: the CAM method whose pseudo-labels train the segmenter
+SEG_LABELS_FROM = 'eps_seenet'
 
 
 def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'data/synthetic_voc',
@@ -50,34 +50,34 @@ def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'd
     timings['synthetic data'] = time.perf_counter() - t
     pseudo_dirs = {}
     for name, cfg_path in CAM_CONFIGS.items():
-        cfg = _cfg(cfg_path, repo, data_root)
+        cfg = repo_config(repo, cfg_path, data_root)
         t = time.perf_counter()
         log.info(f'[{name}] training the CAM classifier ({cfg_path})')
-        train_cam(cfg, work_dir / f'cam_{name}', resume=True)
+        train_cam.run(cfg, work_dir / f'cam_{name}', resume=True)
         timings[f'train CAM ({name})'] = time.perf_counter() - t
         t = time.perf_counter()
         log.info(f'[{name}] pseudo-labels (multi-scale CAM, rule, CRF)')
         pseudo_dirs[name] = work_dir / f'pseudo_{name}'
-        make_pseudo(cfg, work_dir / f'cam_{name}' / 'final.pth', pseudo_dirs[name], num_workers=num_workers)
+        make_pseudo.run(cfg, work_dir / f'cam_{name}' / 'final.pth', pseudo_dirs[name], num_workers=num_workers)
         timings[f'pseudo-labels ({name})'] = time.perf_counter() - t
         cov = pseudo_dirs[name] / 'coverage.json'
         if not cov.is_file():
             t = time.perf_counter()
-            curve = coverage_curve(cfg, work_dir / f'cam_{name}' / 'final.pth', COVERAGE_SCORES)
+            curve = coverage.coverage_curve(cfg, work_dir / f'cam_{name}' / 'final.pth', COVERAGE_SCORES)
             atomic_write_json(cov, {str(k): v for k, v in curve.items()})
             timings[f'coverage curve ({name})'] = time.perf_counter() - t
     t = time.perf_counter()
     seg_dir = work_dir / 'seg_deeplabv2'
-    label_dir = (pseudo_dirs['eps_seenet'] / 'crf').resolve()
-    if not (seg_dir / 'metrics.json').is_file():
+    label_dir = (pseudo_dirs[SEG_LABELS_FROM] / 'crf').resolve()
+    if not eval_seg.has_section(seg_dir, 'val_ss'):
         log.info(f'DeepLab-v2 on {label_dir}')
-        train_seg(_cfg(SEG_CONFIG, repo, data_root, label_dir=str(label_dir)), seg_dir, resume=True)
+        train_seg.run(repo_config(repo, SEG_CONFIG, data_root, label_dir=str(label_dir)), seg_dir, resume=True)
     timings['train + eval DeepLab-v2'] = time.perf_counter() - t
-    if POSTPROCESSED_EVAL not in json.loads((seg_dir / 'metrics.json').read_text())['sections']:
+    if not eval_seg.has_section(seg_dir, POSTPROCESSED_EVAL):
         t = time.perf_counter()
         log.info('DeepLab-v2 on val: flip + CRF')
-        eval_seg(_cfg(SEG_CONFIG, repo, data_root), seg_dir / 'final.pth', seg_dir, flip=True, crf=True,
-                 save_png=False)
+        eval_seg.run(repo_config(repo, SEG_CONFIG, data_root), seg_dir / 'final.pth', seg_dir, flip=True, crf=True,
+                     save_png=False)
         timings['eval DeepLab-v2 (flip + CRF)'] = time.perf_counter() - t
 
     runs = [pseudo_dirs['cam'], pseudo_dirs['eps_seenet'], seg_dir]
@@ -87,8 +87,9 @@ def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'd
               '## Per-class IoU', '', per_class, '',
               failure_mode_report(pseudo_dirs), '',
               '## Coverage of the CAM seeds as the background score rises (first 100 train images, no CRF)', '',
-              coverage_table({n: {float(k): v for k, v in json.loads((Path(d) / 'coverage.json').read_text()).items()}
-                              for n, d in pseudo_dirs.items()}), '', '## Stage times (s)', '',
+              coverage.coverage_table({n: {float(k): v for k, v in
+                                           json.loads((Path(d) / 'coverage.json').read_text()).items()}
+                                       for n, d in pseudo_dirs.items()}), '', '## Stage times (s)', '',
               '\n'.join(f'- {k}: {v:.0f}' for k, v in timings.items())]
     text = '\n'.join(report)
     (work_dir / 'report.md').write_text(text + '\n')
@@ -96,33 +97,32 @@ def run_demo(work_dir: str | Path = 'work_dirs/demo', data_root: str | Path = 'd
     return text
 
 
+def _fmt(value) -> str:
+    return '–' if value is None else f'{value:.1f}'
+
+
 def pipeline_summary(pseudo_dirs: dict, seg_dir: Path) -> str:
-    """One row per CAM method: seed, pseudo-labels before/after CRF (train) and, where trained, DeepLab (val)."""
-    seg = json.loads((seg_dir / 'metrics.json').read_text())['sections']
-    lines = ['| CAM method | CAM seed (train) | pseudo-labels, no CRF (train) | pseudo-labels + CRF (train) | '
-             'DeepLab-v2 (val) | DeepLab-v2 + flip + CRF (val) |', '|---|---|---|---|---|---|']
-
-    def fmt(value):
-        return '–' if value is None else f'{value:.1f}'
-
+    """One row per CAM method: seed, pseudo-labels before/after CRF (train) and, for the method whose labels the
+    segmenter learnt from, DeepLab (val)."""
+    seg = read_record(seg_dir).sections
+    rows = []
     for name, d in pseudo_dirs.items():
-        sec = json.loads((Path(d) / 'metrics.json').read_text())['sections']
-        crf = sec.get('pseudo_crf', {}).get('mIoU')
-        trained_on = name == 'eps_seenet'  # the segmenter learns from these labels only
+        sec = read_record(d).sections
+        trained_on = name == SEG_LABELS_FROM
         dl = [seg.get(k, {}).get('mIoU') if trained_on else None for k in ('val_ss', POSTPROCESSED_EVAL)]
-        lines.append(f"| {name} | {fmt(sec['seed']['mIoU'])} | {fmt(sec['pseudo_nocrf']['mIoU'])} | {fmt(crf)} | "
-                     f"{fmt(dl[0])} | {fmt(dl[1])} |")
-    return '\n'.join(lines)
+        rows.append([name, _fmt(sec['seed']['mIoU']), _fmt(sec['pseudo_nocrf']['mIoU']),
+                     _fmt(sec.get('pseudo_crf', {}).get('mIoU')), _fmt(dl[0]), _fmt(dl[1])])
+    return markdown_table(['CAM method', 'CAM seed (train)', 'pseudo-labels, no CRF (train)',
+                           'pseudo-labels + CRF (train)', 'DeepLab-v2 (val)', 'DeepLab-v2 + flip + CRF (val)'], rows)
 
 
 def failure_mode_report(pseudo_dirs: dict) -> str:
     """The two failure modes of a plain CAM on the synthetic set, measured on its pseudo-labels (no CRF)."""
-    lines = ['## Failure modes (pseudo-labels before CRF, train split)', '',
-             '| method | context marked fg | other background marked fg | body recall | part recall |',
-             '|---|---|---|---|---|']
+    rows = []
     for name, d in pseudo_dirs.items():
-        m = json.loads((Path(d) / 'metrics.json').read_text())['sections']['pseudo_nocrf'].get('extra', {})
-        lines.append(f"| {name} | {m.get('context_fg_rate', float('nan')):.1%} | "
-                     f"{m.get('background_fg_rate', float('nan')):.1%} | {m.get('body_recall', float('nan')):.1%} | "
-                     f"{m.get('part_recall', float('nan')):.1%} |")
-    return '\n'.join(lines)
+        m = read_record(d).section('pseudo_nocrf').get('extra', {})
+        rows.append([name] + [f"{m.get(k, float('nan')):.1%}" for k in
+                              ('context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')])
+    table = markdown_table(['method', 'context marked fg', 'other background marked fg', 'body recall',
+                            'part recall'], rows)
+    return '## Failure modes (pseudo-labels before CRF, train split)\n\n' + table

@@ -1,0 +1,1 @@
+"""Reports: result tables from run records and qualitative grids."""

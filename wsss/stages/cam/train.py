@@ -1,0 +1,43 @@
+"""CAM stage, training: a CAM classifier on image-level labels (+ saliency for EPS-family heads).
+
+Reads ``cfg.train_dataset`` under ``cfg.data_root`` and, when the model has a saliency loss, the maps of
+``cfg.saliency_source`` (``<data_root>/<saliency_dir>/<id>.png``). Writes into ``work_dir``: ``final.pth``
+(``{'state_dict', 'meta'}``), ``latest.pth`` (resumable), ``config.py``, ``train.log``, ``scalars.jsonl`` and
+``metrics.json`` (stage ``train_cam``, section ``train``: the last logged losses).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from wsss.datasets import build_dataset
+from wsss.engine.config import config_source, dump_config
+from wsss.engine.records import read_record, write_record
+from wsss.engine.trainer import IterTrainer
+from wsss.registry import CAM_MODELS
+from wsss.saliency.sources import build_saliency_source
+from wsss.utils.seed import set_seed
+
+
+def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] = None) -> dict:
+    """Train ``cfg.model`` to ``cfg.train_cfg.max_iters``; returns the last logged losses."""
+    set_seed(int(cfg.train_cfg.get('seed', 0)))
+    model = CAM_MODELS.build(cfg.model)
+    saliency = None
+    if model.uses_saliency:  # a saliency loss (EPS family): the batches carry the maps
+        saliency = build_saliency_source(cfg)
+        if saliency is None:
+            raise ValueError(f'{cfg.model["type"]} with a saliency loss needs a saliency source: set '
+                             f'saliency_source=dict(type="FolderSaliency") and saliency_dir=...')
+    dataset = build_dataset(cfg, 'train_dataset', mode='cam', saliency=saliency)
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, work_dir)
+    trainer = IterTrainer(model, dataset, cfg, work_dir, meta={'stage': 'cam', 'model': cfg.model['type']})
+    trainer.log(f'saliency source: {saliency!r}')
+    last = trainer.train(resume=resume, stop_at=stop_at)
+    record = work_dir / 'metrics.json'
+    if trainer.rank == 0 and (last or not record.is_file()):  # a rerun of a finished run keeps its record
+        write_record(work_dir, 'train_cam', {'train': last}, config=config_source(cfg),
+                     inputs={'data_root': str(cfg.data_root), 'saliency': repr(saliency)})
+    return last or read_record(work_dir).sections.get('train', {})

@@ -1,0 +1,109 @@
+"""Segmenter stage, evaluation: single scale, multi-scale + flip and dense-CRF post-processing (DeepLab-v2 VOC
+settings); mIoU exactly as mmsegmentation's IoUMetric (:mod:`wsss.metrics.iou`).
+
+Each ``torchrun`` rank evaluates a shard and the confusion matrices are summed. Results are added as section
+``<split>_<ss|ms>[_flip][_crf]`` of ``<out_dir>/metrics.json`` (stage ``eval_seg``), so the evaluations of one
+run share one record. ``split='test'`` (no ground truth) writes the VOC test-server layout
+``<out_dir>/results/VOC2012/Segmentation/comp6_test_cls/<id>.png``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine import dist
+from tqdm import tqdm
+
+from wsss.crf import CRFParams, dense_crf
+from wsss.datasets import build_dataset
+from wsss.engine.config import config_source
+from wsss.engine.dist import pick_device, setup_distributed, shard
+from wsss.engine.logging import get_logger
+from wsss.engine.records import read_record, record_path, update_section
+from wsss.metrics.iou import ConfusionMatrix
+from wsss.models.loading import load_trained
+from wsss.registry import SEGMENTERS
+from wsss.utils.imaging import normalize
+from wsss.utils.io import save_label_png
+
+#: multi-scale inference scales of ``eval_seg --ms`` (DeepLab / EPS evaluation)
+MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
+
+
+@torch.no_grad()
+def predict_probs(model, image: np.ndarray, scales: Sequence[float] = (1.0,), flip: bool = False,
+                  device: torch.device = torch.device('cpu')) -> torch.Tensor:
+    """Softmax probabilities (21, H, W): average over scales (bilinear resize) and horizontal flips."""
+    h, w = image.shape[:2]
+    x = torch.from_numpy(normalize(image))[None].to(device)
+    probs = []
+    for s in scales:
+        xs = x if s == 1.0 else F.interpolate(x, size=(max(1, round(h * s)), max(1, round(w * s))),
+                                              mode='bilinear', align_corners=False)
+        passes = [xs, xs.flip(-1)] if flip else [xs]
+        for k, inp in enumerate(passes):
+            logits = model.predict(inp)
+            if k == 1:
+                logits = logits.flip(-1)
+            probs.append(F.interpolate(logits, size=(h, w), mode='bilinear', align_corners=False).softmax(1)[0])
+    return (sum(probs) / len(probs)).cpu()
+
+
+def section_name(split: str, scales: Sequence[float], flip: bool, crf: bool) -> str:
+    """``<split>_<ss|ms>[_flip][_crf]``: the record section of one evaluation protocol."""
+    return f'{split}_' + ('ms' if len(scales) > 1 else 'ss') + ('_flip' if flip else '') + ('_crf' if crf else '')
+
+
+def has_section(out_dir: str | Path, section: str) -> bool:
+    """Whether the run record in ``out_dir`` already holds ``section`` (a finished evaluation)."""
+    return record_path(out_dir).is_file() and section in read_record(out_dir).sections
+
+
+def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split: str = 'val',
+        scales: Sequence[float] = (1.0,), flip: bool = False, crf: bool = False, save_png: bool = True,
+        model=None, device: str = 'auto') -> dict:
+    """Evaluate a segmenter; returns the record's sections (rank 0) and writes ``metrics.json`` in ``out_dir``
+    (default: the checkpoint's folder)."""
+    rank, world = setup_distributed()
+    dev = pick_device(device)
+    if model is None:
+        model = load_trained(SEGMENTERS, cfg.model, checkpoint, dev)
+    model = model.to(dev).eval()
+    dataset = build_dataset(cfg, split=split, mode='infer', require_masks=False)
+    has_gt = all((dataset.ann_dir / f'{i}.png').is_file() for i in dataset.ids)
+    out_dir = Path(out_dir) if out_dir is not None else Path(checkpoint).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    section = section_name(split, scales, flip, crf)
+    png_dir = out_dir / (f'pred_{section}' if has_gt else 'results/VOC2012/Segmentation/comp6_test_cls')
+    logger = get_logger(out_dir, 'eval_seg')
+    crf_params = CRFParams.deeplab_v2() if crf else None
+    cm = ConfusionMatrix(num_classes=21)
+    indices = shard(list(range(len(dataset))), rank, world)
+    for i in tqdm(indices, desc=f'eval {section}', disable=None if rank == 0 else True, mininterval=2):
+        item = dataset[i]
+        image, image_id = item['image'], item['meta']['id']
+        probs = predict_probs(model, image, scales, flip, dev)
+        if crf_params is not None:
+            probs = torch.from_numpy(dense_crf(image, probs.numpy().astype(np.float32), crf_params))
+        pred = probs.argmax(0).numpy().astype(np.uint8)
+        if save_png or not has_gt:
+            save_label_png(png_dir / f'{image_id}.png', pred)
+        if has_gt:
+            cm.update(pred, dataset.gt_mask(image_id))
+    if dist.is_distributed():
+        cm.all_reduce()
+    if rank != 0:
+        return {}
+    if not has_gt:
+        logger.info(f'{split}: no ground truth; predictions written to {png_dir}')
+        return {}
+    res = cm.compute()
+    res['extra'] = {'scales': list(scales), 'flip': flip, 'crf': crf}
+    rec = update_section(out_dir, 'eval_seg', section, res, config=config_source(cfg),
+                         inputs={'checkpoint': str(checkpoint), 'data_root': str(cfg.data_root),
+                                 'label_dir': cfg.get('label_dir')})
+    logger.info(f'{section}: mIoU {res["mIoU"]:.2f} over {len(dataset)} images')
+    return rec.sections
