@@ -2,7 +2,8 @@
 failure modes a plain CAM must show (part recall above body recall, context marked foreground more often
 than other background) and what EPS / EPS + SeeNet make of them.
 
-Each variant = overrides of ``wsss.datasets.synthetic`` constants + ``--cfg-options`` for the CAM configs.
+Each variant = overrides of ``wsss.datasets.synthetic.params`` constants + ``--cfg-options`` for the CAM
+configs.
 For every variant (one process each, ``--jobs`` at a time): generate the train split, train the listed CAM
 methods (``configs/cam/<method>_lite0_synthetic.py``), make seeds without CRF on the first ``--limit``
 images, and measure the plain CAM's coverage curve (background score 0.2 / 0.4 / 0.6). Writes
@@ -52,7 +53,9 @@ def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, 
     from wsss.engine.train_cam import train_cam
     v = VARIANTS[name]
     for k, val in v['gen'].items():
-        setattr(syn, k, val)
+        if not hasattr(syn.params, k):
+            raise KeyError(f'{name}: no generator constant {k!r} in wsss.datasets.synthetic.params')
+        setattr(syn.params, k, val)  # every module of the generator reads params.NAME when it runs
     root = work_dir / name
     data = root / 'data'
     size = int(v.get('size', 128))

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from wsss.datasets import synthetic as syn
+from wsss.datasets.synthetic.filters import boundary_band, gauss_blur
 from wsss.utils.voc_meta import NUM_CLASSES
 from wsss.utils.io import read_label_png, read_lines
 
@@ -151,3 +152,93 @@ def test_saliency_good_and_poor(samples):
             m = m > 127
             iou[q].append((m & fg & valid).sum() / max(1, ((m | fg) & valid).sum()))
     assert np.mean(iou['good']) > 0.9 and np.mean(iou['poor']) < 0.8
+
+
+def test_read_synthetic_meta(tiny_set, tmp_path):
+    meta = syn.read_synthetic_meta(tiny_set)
+    assert meta == json.loads((tiny_set / 'meta.json').read_text())
+    assert syn.ensure_synthetic(tiny_set) == meta  # reused, not regenerated
+    assert syn.read_synthetic_meta(tmp_path) is None  # no meta.json
+    (tmp_path / 'meta.json').write_text(json.dumps(dict(generator='something else', version='0')))
+    assert syn.read_synthetic_meta(tmp_path) is None  # not a synthetic set
+    (tmp_path / 'meta.json').write_text(json.dumps(dict(meta, version='0.9')))
+    with pytest.raises(RuntimeError, match='generator version 0.9'):
+        syn.read_synthetic_meta(tmp_path)
+    with pytest.raises(RuntimeError, match='generator version 0.9'):
+        syn.ensure_synthetic(tmp_path)
+    work = tmp_path / 'work'
+    work.mkdir()
+    syn.check_runs_match_data(work, tiny_set)  # stamps the work dir
+    syn.check_runs_match_data(work, tiny_set)
+    (work / 'data_meta.json').write_text(json.dumps(dict(generator=meta['generator'], version=meta['version'],
+                                                          seed=meta['seed'] + 1, args=meta['args'])))
+    with pytest.raises(RuntimeError, match='another synthetic set'):
+        syn.check_runs_match_data(work, tiny_set)
+
+
+def test_params_override_reaches_every_module(monkeypatch, tmp_path):
+    """benchmarks/synthetic_design_sweep.py sets constants on ``syn.params``: the renderer and the files
+    written must follow."""
+    base = syn.render_sample(0, 'train', 0, 64)
+    monkeypatch.setattr(syn.params, 'BOUNDARY_RADIUS', 3.0)
+    monkeypatch.setattr(syn.params, 'PART_FRACTION', (0.05, 0.07))
+    wide = syn.render_sample(0, 'train', 0, 64)
+    assert (wide.label == 255).sum() > (base.label == 255).sum()
+    syn.generate(tmp_path, num_train=1, num_val=0, num_sod=0, size=64)
+    meta = json.loads((tmp_path / 'meta.json').read_text())
+    assert meta['params']['part_fraction'] == [0.05, 0.07]
+    assert '(5%-7% of the object area' in (tmp_path / 'README.md').read_text()
+
+
+def test_boundary_band_matches_reference():
+    rng = np.random.default_rng(0)
+    for radius in (1, 2, 3):
+        # blocky instance map (so the band is not everything) with a few isolated pixels
+        inst = np.kron(rng.integers(0, 4, (6, 7)), np.ones((5, 4), dtype=np.int64)).astype(np.uint8)
+        inst[rng.integers(0, 30, 5), rng.integers(0, 28, 5)] = 7
+        h, w = inst.shape
+        ref = np.zeros((h, w), dtype=bool)
+        for y in range(h):
+            for x in range(w):
+                win = inst[max(0, y - radius):y + radius + 1, max(0, x - radius):x + radius + 1]
+                ref[y, x] = (win != inst[y, x]).any()
+        band = boundary_band(inst, radius)
+        assert band.dtype == bool and band.shape == inst.shape
+        np.testing.assert_array_equal(band, ref)
+        assert 0 < band.sum() < band.size
+    assert not boundary_band(np.full((5, 6), 3, np.uint8), 1).any()
+
+
+def _reference_blur(a: np.ndarray, sigma: float) -> np.ndarray:
+    """Direct 2-D sum over the (2r+1)^2 window, float64, border mirrored without repeating the edge pixel."""
+    r = max(1, int(np.ceil(3 * sigma)))
+    g = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    k2 = np.outer(g, g) / g.sum() ** 2
+    pad = [(r, r), (r, r)] + [(0, 0)] * (a.ndim - 2)
+    p = np.pad(a.astype(np.float64), pad, mode='reflect')
+    h, w = a.shape[:2]
+    out = np.zeros(a.shape, dtype=np.float64)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            out += k2[dy, dx] * p[dy:dy + h, dx:dx + w]
+    return out
+
+
+@pytest.mark.parametrize('sigma', [0.55, 1.2, 3.0])
+def test_gauss_blur(sigma):
+    rng = np.random.default_rng(1)
+    img = rng.random((23, 19, 3), dtype=np.float32)
+    out = gauss_blur(img, sigma)
+    assert out.dtype == np.float32 and out.shape == img.shape
+    np.testing.assert_allclose(out, _reference_blur(img, sigma), rtol=0, atol=2e-6)
+    np.testing.assert_allclose(gauss_blur(img[..., 0], sigma), out[..., 0], rtol=0, atol=2e-6)  # (H, W) too
+    # impulse response away from the borders: sums to 1, symmetric, variance sigma^2 (Gaussian cut at 3 sigma)
+    imp = np.zeros((41, 41), np.float32)
+    imp[20, 20] = 1
+    k = gauss_blur(imp, sigma).astype(np.float64)
+    assert abs(k.sum() - 1) < 1e-5
+    np.testing.assert_allclose(k, k[::-1], atol=1e-7)
+    np.testing.assert_allclose(k, k.T, atol=1e-7)
+    var = (k.sum(axis=1) * (np.arange(41) - 20) ** 2).sum()
+    assert 0.9 * sigma ** 2 < var < 1.05 * sigma ** 2
+    assert gauss_blur(img, 0) is img

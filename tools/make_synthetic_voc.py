@@ -4,18 +4,15 @@
     python tools/make_synthetic_voc.py data/synthetic_voc
     python tools/make_synthetic_voc.py OUT_DIR --num-train 400 --num-val 150 --num-sod 300 --size 128 --seed 0
 
-Deterministic for given arguments (same bytes twice). See wsss/datasets/synthetic.py and the README.md it
-writes into OUT_DIR for the layout and the design rules.
+Deterministic for given arguments (same bytes twice). See the package wsss/datasets/synthetic/ and the
+README.md it writes into OUT_DIR for the layout and the design rules.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from wsss.datasets.synthetic import DEFAULTS, generate  # noqa: E402
+from wsss.datasets.synthetic import DEFAULTS, generate
 
 
 def main(argv=None) -> int:
