@@ -65,11 +65,11 @@ def time_model(model, device, n, batch, size, hr_size=None, amp=False, repeats=1
 
 
 def time_engine(model, device, n, batch, amp, mode, size_hw, tf32=False):
-    """End to end through wsss.saliency.make_maps (JPEG decode, resize, forward, resize back, PNG write)."""
+    """End to end through wsss.saliency.inference (JPEG decode, resize, forward, resize back, PNG write)."""
     import numpy as np
     from PIL import Image
 
-    from wsss.saliency.make_maps import make_saliency_maps
+    from wsss.saliency.inference import make_saliency_maps
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         rng = np.random.default_rng(0)

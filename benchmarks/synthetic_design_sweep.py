@@ -48,9 +48,10 @@ def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, 
 
     import wsss.datasets.synthetic as syn
     from wsss.engine.config import load_config
-    from wsss.engine.coverage import coverage_curve
-    from wsss.engine.make_pseudo import make_pseudo
-    from wsss.engine.train_cam import train_cam
+    from wsss.engine.records import read_record
+    from wsss.stages.cam import train as train_cam
+    from wsss.stages.cam.coverage import coverage_curve
+    from wsss.stages.pseudo import make as make_pseudo
     v = VARIANTS[name]
     for k, val in v['gen'].items():
         if not hasattr(syn.params, k):
@@ -76,10 +77,10 @@ def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, 
     for m in methods:
         cfg = load_config(str(REPO / f'configs/cam/{m}_lite0_synthetic.py'), dict(opts))
         t = time.perf_counter()
-        train_cam(cfg, root / f'cam_{m}', resume=True)
-        make_pseudo(cfg, root / f'cam_{m}' / 'final.pth', root / f'pseudo_{m}', crf=False, limit=limit,
+        train_cam.run(cfg, root / f'cam_{m}', resume=True)
+        make_pseudo.run(cfg, root / f'cam_{m}' / 'final.pth', root / f'pseudo_{m}', crf=False, limit=limit,
                     num_workers=1)
-        sec = json.loads((root / f'pseudo_{m}' / 'metrics.json').read_text())['sections']
+        sec = read_record(root / f'pseudo_{m}').sections
         extra = sec['pseudo_nocrf'].get('extra', {})
         res[m] = dict(seed_mIoU=sec['seed']['mIoU'], seconds=round(time.perf_counter() - t),
                       **{k: extra.get(k) for k in RATES})
@@ -93,19 +94,20 @@ def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, 
 
 
 def sweep_table(results: list[dict]) -> str:
-    lines = ['| variant | CAM seed mIoU | CAM body / part recall (bg 0.2) | part − body at bg 0.4 | CAM context / '
-             'other bg → fg | EPS seed mIoU | EPS context → fg | EPS+SeeNet seed mIoU | EPS+SeeNet body recall |',
-             '|---|---|---|---|---|---|---|---|---|']
+    from wsss.report.tables import markdown_table
+    rows = []
     for r in results:
         c, e, es = r.get('cam', {}), r.get('eps', {}), r.get('eps_seenet', {})
         c4 = r.get('cam_curve', {}).get('0.4', {})
         pct = lambda x: '–' if x is None else f'{x:.1%}'  # noqa: E731
         gap = (f"{c4['part_recall'] - c4['body_recall']:+.1%}" if c4 else '–')
-        lines.append(f"| {r['variant']} | {c.get('seed_mIoU', '–')} | {pct(c.get('body_recall'))} / "
-                     f"{pct(c.get('part_recall'))} | {gap} | {pct(c.get('context_fg_rate'))} / "
-                     f"{pct(c.get('background_fg_rate'))} | {e.get('seed_mIoU', '–')} | "
-                     f"{pct(e.get('context_fg_rate'))} | {es.get('seed_mIoU', '–')} | {pct(es.get('body_recall'))} |")
-    return '\n'.join(lines)
+        rows.append([r['variant'], c.get('seed_mIoU', '–'), f"{pct(c.get('body_recall'))} / {pct(c.get('part_recall'))}",
+                     gap, f"{pct(c.get('context_fg_rate'))} / {pct(c.get('background_fg_rate'))}",
+                     e.get('seed_mIoU', '–'), pct(e.get('context_fg_rate')), es.get('seed_mIoU', '–'),
+                     pct(es.get('body_recall'))])
+    return markdown_table(['variant', 'CAM seed mIoU', 'CAM body / part recall (bg 0.2)', 'part − body at bg 0.4',
+                           'CAM context / other bg → fg', 'EPS seed mIoU', 'EPS context → fg', 'EPS+SeeNet seed mIoU',
+                           'EPS+SeeNet body recall'], rows)
 
 
 def main() -> None:

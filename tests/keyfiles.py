@@ -1,4 +1,4 @@
-"""Reader of the official state_dict key lists in tests/data/keys (copies of shared/reference/keys)."""
+"""Reader of the official state_dict key lists in tests/data/keys (the official models' state_dicts, as their own code builds them)."""
 from pathlib import Path
 
 import torch

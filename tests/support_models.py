@@ -26,7 +26,7 @@ class TinyBackbone(nn.Module):
 
 
 class TinyClassifier(nn.Module):
-    """loss(batch) contract of docs/CONTRACTS.md, with dropout so RNG restore on resume matters."""
+    """loss(batch) contract of docs/ARCHITECTURE.md, with dropout so RNG restore on resume matters."""
 
     def __init__(self):
         super().__init__()

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from wsss.pseudo.rules import EPSRule, ThresholdRule, normalize_cams
+from wsss.pseudo.rules import EPSRule, normalize_cams
 from wsss.registry import PSEUDO_RULES
 
 
@@ -45,26 +45,6 @@ def test_eps_rule_epsilon_and_ties_and_no_ignore():
     assert 255 not in EPSRule(0.2)(CAMS, LABEL)[0]
 
 
-def test_threshold_rule_without_band_equals_eps_rule():
-    for thr in (0.05, 0.2, 0.6):
-        a, pa = ThresholdRule(bg_thr=thr)(CAMS, LABEL)
-        b, pb = EPSRule(bg_score=thr)(CAMS, LABEL)
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(pa, pb)
-
-
-def test_threshold_rule_ignore_band_hand_computed():
-    # only c2 present -> label 3; N = cams / (1 + 1e-5)
-    cams = np.stack([np.zeros((2, 3), np.float32), np.zeros((2, 3), np.float32),
-                     f32([[0.0, 0.04, 0.1], [0.3, 0.31, 1.0]])])
-    label, probs = ThresholdRule(bg_thr=0.2, ignore_band=(0.05, 0.30))(cams, np.array([0, 0, 1]))
-    # peak <= 0.05 -> 0; 0.05 < peak <= 0.30 -> 255 (0.3 / 1.00001 < 0.3); peak > 0.30 -> class
-    np.testing.assert_array_equal(label, np.array([[0, 0, 255], [255, 3, 3]], np.uint8))
-    assert probs.shape == (2, 2, 3)
-    with pytest.raises(ValueError):
-        ThresholdRule(ignore_band=(0.5, 0.1))
-
-
 def test_saliency_proxy_rule_hand_computed():
     cams = np.stack([np.zeros((2, 3), np.float32),
                      f32([[1.0, 1.0, 0.1], [0.1, 0.6, 0.3]]),      # c1 present -> label 2
@@ -102,5 +82,3 @@ def test_saliency_proxy_rule_relative_shares_the_salient_mass():
 def test_no_present_class_gives_background():
     label, probs = EPSRule()(CAMS, np.zeros(3))
     assert (label == 0).all() and probs.shape == (1, 2, 3)
-    label, _ = ThresholdRule(ignore_band=(0.05, 0.3))(CAMS, np.zeros(3))
-    assert (label == 0).all()

@@ -1,7 +1,6 @@
 """The synthetic VOC-format data set generator (wsss.datasets.synthetic, tools/make_synthetic_voc.py)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,20 +8,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tools_cli import load_tool
 from wsss.datasets import synthetic as syn
 from wsss.datasets.synthetic.filters import boundary_band, gauss_blur
-from wsss.utils.voc_meta import NUM_CLASSES
+from wsss.drivers.workdirs import check_runs_match_data
 from wsss.utils.io import read_label_png, read_lines
+from wsss.utils.voc_meta import NUM_CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(num_train=4, num_val=3, num_sod=5, size=64, seed=3)
 
 
 def _load_cli():
-    spec = importlib.util.spec_from_file_location('make_synthetic_voc', ROOT / 'tools' / 'make_synthetic_voc.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('make_synthetic_voc')
 
 
 @pytest.fixture(scope='module')
@@ -168,12 +166,12 @@ def test_read_synthetic_meta(tiny_set, tmp_path):
         syn.ensure_synthetic(tmp_path)
     work = tmp_path / 'work'
     work.mkdir()
-    syn.check_runs_match_data(work, tiny_set)  # stamps the work dir
-    syn.check_runs_match_data(work, tiny_set)
+    check_runs_match_data(work, tiny_set)  # stamps the work dir
+    check_runs_match_data(work, tiny_set)
     (work / 'data_meta.json').write_text(json.dumps(dict(generator=meta['generator'], version=meta['version'],
                                                           seed=meta['seed'] + 1, args=meta['args'])))
     with pytest.raises(RuntimeError, match='another synthetic set'):
-        syn.check_runs_match_data(work, tiny_set)
+        check_runs_match_data(work, tiny_set)
 
 
 def test_params_override_reaches_every_module(monkeypatch, tmp_path):

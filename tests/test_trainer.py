@@ -1,5 +1,7 @@
 import json
+from pathlib import Path
 
+import pytest
 import torch
 from mmengine.config import Config
 
@@ -65,3 +67,29 @@ def test_fit_schedulers_to_max_iters():
     # a smoke run shorter than the warm-up: the warm-up is cut at max_iters, the poly part never starts
     assert fit_schedulers([warm, poly], 4) == [dict(warm, end=4, by_epoch=False)]
     assert fit_schedulers([dict(type='PolyLR', end=900)], 100)[0]['end'] == 100
+
+
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / 'configs').glob('*/*.py'))
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: f'{p.parent.name}/{p.name}')
+def test_the_models_lr_multipliers_reach_the_optimizer(path):
+    """A model base's paramwise_cfg is applied by the trainer whatever the leaf does (no {{_base_}} copy)."""
+    from wsss.engine.config import load_config
+    from wsss.engine.trainer import optim_wrapper_cfg
+    cfg = load_config(path)
+    if 'optim_wrapper' not in cfg:
+        return
+    wrapper = optim_wrapper_cfg(cfg)
+    assert wrapper['type'] and wrapper['optimizer']['lr'] > 0
+    if cfg.get('paramwise_cfg') is not None:
+        assert wrapper['paramwise_cfg'] == cfg.paramwise_cfg.to_dict()
+
+
+def test_lr_multipliers_given_twice_are_refused():
+    from wsss.engine.trainer import optim_wrapper_cfg
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1),
+                                         paramwise_cfg=dict(custom_keys={'a': dict(lr_mult=2.0)})),
+                      paramwise_cfg=dict(custom_keys={'fc8': dict(lr_mult=10.0)})))
+    with pytest.raises(ValueError, match='set twice'):
+        optim_wrapper_cfg(cfg)

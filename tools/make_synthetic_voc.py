@@ -9,14 +9,12 @@ README.md it writes into OUT_DIR for the layout and the design rules.
 """
 from __future__ import annotations
 
-import argparse
-import sys
-
 from wsss.datasets.synthetic import DEFAULTS, generate
+from wsss.engine.cli import make_parser
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = make_parser(__doc__)
     ap.add_argument('out_dir', metavar='OUT_DIR', help='data set root to write (VOC layout)')
     ap.add_argument('--num-train', type=int, default=DEFAULTS['num_train'], help='train images (%(default)s)')
     ap.add_argument('--num-val', type=int, default=DEFAULTS['num_val'], help='val images (%(default)s)')
@@ -34,4 +32,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

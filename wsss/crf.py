@@ -1,6 +1,6 @@
 """Fully connected CRF (Krähenbühl & Koltun) over ``pydensecrf.densecrf`` (package pydensecrf2).
 
-Two presets (see shared/reference/eps.md §2 and §6):
+Two presets, from the official code of the papers we reproduce:
 
 * ``CRFParams.deeplab_v2()``: kazuto1011/deeplab-pytorch ``configs/voc12.yaml`` -- 10 iterations,
   Gaussian (pos) kernel w=3, xy std 1; bilateral kernel w=4, xy std 67, rgb std 3.
@@ -13,7 +13,7 @@ The unary is ``-log(clip(p, clip, 1))`` exactly as ``pydensecrf.utils.unary_from
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -41,24 +41,6 @@ class CRFParams:
     def psa(cls) -> 'CRFParams':
         """psa / EPS ``crf_inference`` (used for CAM pseudo-label refinement)."""
         return cls(iterations=10, pos_w=3, pos_xy_std=3, bi_w=10, bi_xy_std=80, bi_rgb_std=13)
-
-    @classmethod
-    def from_cfg(cls, cfg: 'CRFParams | dict | str | None') -> 'CRFParams':
-        """``None``/``'deeplab_v2'``/``'psa'``/dict of fields (``preset`` key allowed)/instance."""
-        if cfg is None:
-            return cls.deeplab_v2()
-        if isinstance(cfg, CRFParams):
-            return cfg
-        if isinstance(cfg, str):
-            if cfg not in ('deeplab_v2', 'psa'):
-                raise ValueError(f"unknown CRF preset {cfg!r}; use 'deeplab_v2' or 'psa'")
-            return getattr(cls, cfg)()
-        cfg = dict(cfg)
-        base = cls.from_cfg(cfg.pop('preset', 'deeplab_v2'))
-        unknown = set(cfg) - set(asdict(base))
-        if unknown:
-            raise ValueError(f'unknown CRF parameters {sorted(unknown)}; known: {sorted(asdict(base))}')
-        return cls(**{**asdict(base), **cfg})
 
 
 def _check_inputs(image: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,7 @@ from mmengine.registry import PARAM_SCHEDULERS
 from torch import nn
 from tqdm import tqdm
 
+from wsss.engine.config import dump_config
 from wsss.engine.dist import pick_device, setup_distributed
 from wsss.engine.logging import get_logger
 from wsss.engine.sampler import IterBatchSampler
@@ -246,3 +247,9 @@ class IterTrainer:
         return last
 
 
+def trainer_in(work_dir: str | Path, model: nn.Module, dataset, cfg, meta: dict) -> IterTrainer:
+    """A training stage's start: ``work_dir`` created with the resolved ``config.py`` in it, and the trainer."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    dump_config(cfg, work_dir)
+    return IterTrainer(model, dataset, cfg, work_dir, meta=meta)

@@ -9,15 +9,14 @@ Interface (``PSEUDO_RULES``, built from the config as ``dict(type='EPSRule', bg_
 - ``label``: uint8 (H, W), 0 background, k+1 for class k, 255 ignore;
 - ``probs``: float32 (K, H, W), K = 1 + #present classes, channel 0 background and channel i the i-th present
   class in ascending class order (``np.flatnonzero(cls_label)``); each pixel sums to 1 (the rule's scores
-  divided by their sum), so ``-log(probs)`` is a CRF unary. For :class:`EPSRule` and :class:`ThresholdRule`
-  (with ``lo <= bg_thr <= hi``) ``argmax(probs)`` equals ``label`` wherever ``label != 255``.
+  divided by their sum), so ``-log(probs)`` is a CRF unary. For :class:`EPSRule` ``argmax(probs)`` equals ``label``.
 
 Per-class normalisation (all rules, official EPS/PSA ``infer.py``): absent classes are zeroed and each present
 class is divided by its maximum over the image plus 1e-5: ``N_k = cams_k / (max_xy cams_k + 1e-5)``.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
@@ -67,41 +66,6 @@ class EPSRule:
 
     def __repr__(self) -> str:
         return f'EPSRule(bg_score={self.bg_score})'
-
-
-@PSEUDO_RULES.register_module()
-class ThresholdRule:
-    """Background-threshold rule with an optional IRN-style uncertain band.
-
-    Without ``ignore_band``: as :class:`EPSRule` with ``bg_thr`` (``argmax([bg_thr, N_k])``).
-    With ``ignore_band=(lo, hi)`` (IRN ``conf_bg_thres``/``conf_fg_thres``, 0.05/0.30, here without CRF), with
-    ``A = max_k N_k``: ``A > hi`` -> argmax class; ``A <= lo`` -> background; otherwise 255. These are exactly the
-    pixels IRN labels confidently foreground (argmax with background score ``hi``) and confidently background
-    (argmax with background score ``lo``); ``bg_thr`` is then used only for ``probs``.
-    """
-
-    def __init__(self, bg_thr: float = 0.2, ignore_band: Optional[Sequence[float]] = None):
-        self.bg_thr = float(bg_thr)
-        if ignore_band is not None:
-            lo, hi = (float(v) for v in ignore_band)
-            if not lo <= hi:
-                raise ValueError(f'ignore_band must be (lo, hi) with lo <= hi, got {ignore_band}')
-            ignore_band = (lo, hi)
-        self.ignore_band = ignore_band
-
-    def __call__(self, cams: np.ndarray, cls_label: np.ndarray, saliency: Optional[np.ndarray] = None):
-        present, norm = normalize_cams(cams, cls_label)
-        scores = np.concatenate([np.full((1,) + norm.shape[1:], self.bg_thr, np.float32), norm], 0)
-        label = _to_label(scores.argmax(0), present)
-        if self.ignore_band is not None:
-            lo, hi = self.ignore_band
-            peak = norm.max(0) if len(present) else np.zeros(norm.shape[1:], np.float32)
-            cls = _to_label(norm.argmax(0) + 1, present) if len(present) else np.zeros_like(label)
-            label = np.where(peak > hi, cls, np.where(peak <= lo, 0, IGNORE)).astype(np.uint8)
-        return label, _probs(scores)
-
-    def __repr__(self) -> str:
-        return f'ThresholdRule(bg_thr={self.bg_thr}, ignore_band={self.ignore_band})'
 
 
 @PSEUDO_RULES.register_module()

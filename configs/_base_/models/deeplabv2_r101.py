@@ -1,4 +1,4 @@
-# DeepLab-v2, ResNet-101, OS 8 (recipe of kazuto1011/deeplab-pytorch, docs: /work/shared/reference/eps.md §6).
+# DeepLab-v2, ResNet-101, OS 8 (recipe of kazuto1011/deeplab-pytorch, configs/voc12.yaml, as EPS reports it).
 # Model part only; the dataset/schedule parts come from the other _base_ files.
 #
 # Init (pretrained=<local path>, never downloaded):

@@ -33,7 +33,7 @@ Modules, one job each:
 * :mod:`~wsss.datasets.synthetic.scene`: one sample (:func:`render_sample`) and the image ids;
 * :mod:`~wsss.datasets.synthetic.saliency`: the simulated good / poor saliency maps;
 * :mod:`~wsss.datasets.synthetic.writer`: the data set on disk (:func:`generate`), its README and
-  ``meta.json``, reusing or refusing a data root (:func:`ensure_synthetic`, :func:`check_runs_match_data`).
+  ``meta.json``, reusing or refusing a data root (:func:`ensure_synthetic`).
 
 The constants re-exported here are copies: to override one (a design sweep), set it on
 :mod:`wsss.datasets.synthetic.params`, which every module reads when it runs.
@@ -53,8 +53,7 @@ from wsss.datasets.synthetic.scene import (Sample, SyntheticContext, SyntheticOb
                                            render_by_id, render_sample, sample_rng)
 from wsss.datasets.synthetic.shapes import part_mask, shape_mask
 from wsss.datasets.synthetic.textures import background_texture, body_texture, context_texture, part_texture
-from wsss.datasets.synthetic.writer import (check_runs_match_data, class_table, ensure_synthetic, generate,
-                                            pixel_fractions, read_synthetic_meta)
+from wsss.datasets.synthetic.writer import class_table, ensure_synthetic, generate, pixel_fractions, read_synthetic_meta
 from wsss.utils.region_codes import (REGION_BACKGROUND, REGION_BODY, REGION_CODES, REGION_CONTEXT, REGION_IGNORE,
                                      REGION_PART, REGIONS_DIR)
 
@@ -75,6 +74,6 @@ __all__ = [
     'sample_rng', 'part_mask', 'shape_mask', 'background_texture', 'body_texture', 'context_texture',
     'part_texture', 'saliency_maps',
     # writing and reading a data root
-    'check_runs_match_data', 'class_table', 'ensure_synthetic', 'generate', 'pixel_fractions',
+    'class_table', 'ensure_synthetic', 'generate', 'pixel_fractions',
     'read_synthetic_meta',
 ]

@@ -183,22 +183,6 @@ def ensure_synthetic(data_root: str | Path, **gen_kwargs) -> dict:
     return meta
 
 
-def check_runs_match_data(work_dir: str | Path, data_root: str | Path) -> None:
-    """Refuse to resume runs in ``work_dir`` that were made from another synthetic set (other generator
-    version, seed or sizes): their finished stages would be silently reused. No-op for other data roots."""
-    meta = read_synthetic_meta(data_root)
-    if meta is None:
-        return
-    stamp = Path(work_dir) / 'data_meta.json'
-    key = {k: meta.get(k) for k in ('generator', 'version', 'seed', 'args')}
-    if not stamp.is_file():
-        atomic_write_json(stamp, key)
-    elif json.loads(stamp.read_text()) != key:
-        raise RuntimeError(f'{work_dir} holds runs made from another synthetic set ({stamp}: '
-                           f'{stamp.read_text().strip()}; now {json.dumps(key)}); delete it or name another '
-                           'work dir')
-
-
 def pixel_fractions(samples) -> dict:
     """Share of pixels per region code and part/object ratios over an iterable of
     :class:`~wsss.datasets.synthetic.scene.Sample` (the sanity summary printed by the generator's check)."""

@@ -1,6 +1,6 @@
 """Helpers shared by the torchvision ResNet and EfficientNet-Lite0 backbones.
 
-* :class:`InputRenorm` -- batches are RGB, ImageNet mean/std normalised (docs/CONTRACTS.md); pretrained weights
+* :class:`InputRenorm` -- batches are RGB, ImageNet mean/std normalised (docs/ARCHITECTURE.md); pretrained weights
   may expect another input (Caffe BGR 0-255 minus mean, TF-Lite ``(x - 0.5) / 0.5``). The backbone converts
   its input with one fixed per-channel affine map (and an RGB->BGR flip if asked), so configs never change the
   data pipeline to fit a backbone.

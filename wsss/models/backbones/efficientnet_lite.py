@@ -5,7 +5,7 @@
 ``2, 4, 8, 16, 32`` (capped at ``output_stride``: timm dilates the later stages). Segmenters pick the levels
 they need with their ``in_index`` (e.g. SANet ``(1, 2, 3, 4)``, DeepLab-v2 ``-1``).
 
-Input: batches are ImageNet mean/std normalised (docs/CONTRACTS.md); the TF-Lite weights expect
+Input: batches are ImageNet mean/std normalised (docs/ARCHITECTURE.md); the TF-Lite weights expect
 ``(x01 - 0.5) / 0.5`` (timm ``pretrained_cfg``: mean = std = 0.5), so the backbone re-normalises internally.
 
 Pretrained weights (never downloaded):

@@ -12,7 +12,7 @@ Layout (output stride 8, pre-activation blocks, all convs bias-free, BN eps 1e-5
     bn7 + ReLU            4096
 
 ``state_dict`` keys are exactly the official ones (``conv1a.weight``, ``b4_3.bn_branch2a.running_mean``,
-``b7.conv_branch2b2.weight``, ``bn7.weight`` ...; see ``/work/shared/reference/keys/eps_resnet38.txt``).
+``b7.conv_branch2b2.weight``, ``bn7.weight`` ...; every key in ``tests/data/keys/eps_resnet38.txt``).
 
 Training behaviour as the official code: ``train()`` keeps every BatchNorm in eval mode with weight and bias
 frozen (``norm_eval=True``), and ``conv1a, b2, b2_1, b2_2`` are frozen (``frozen_stages=1``; ``0`` freezes only

@@ -38,7 +38,7 @@ from wsss.utils.imaging import minmax_normalize
 
 @SALIENCY_MODELS.register_module()
 class InSPyReNet(nn.Module):
-    """InSPyReNet saliency model (interface in docs/CONTRACTS.md: ``loss(batch)``, ``predict(img)``).
+    """InSPyReNet saliency model (interface in docs/ARCHITECTURE.md: ``loss(batch)``, ``predict(img)``).
 
     Args:
         backbone: BACKBONES config (``Res2NetV1b`` or ``SwinTransformerV1``) or a module with ``out_channels``
@@ -134,24 +134,6 @@ class InSPyReNet(nn.Module):
             t = F.interpolate(trans(d), size=p.shape[-2:], mode='bilinear', align_corners=False)
             d = self.image_pyramid.reconstruct(d, t * p)
         return d
-
-    @torch.no_grad()
-    def predict_logits(self, img: torch.Tensor, img_lr: Optional[torch.Tensor] = None,
-                       threshold: Optional[int] = -1) -> torch.Tensor:
-        """Official inference rule on a batch. ``threshold=-1`` uses ``self.threshold``.
-
-        threshold None: one pass on ``img``. Else: if H <= threshold or W <= threshold, one pass on ``img_lr``
-        (or ``img`` when not given); otherwise blend the passes on ``img_lr`` (LR) and ``img`` (HR).
-        Returns d0 logits at network resolution."""
-        thr = self.threshold if threshold == -1 else threshold
-        h, w = img.shape[-2:]
-        if thr is None:
-            return self(img)['saliency'][3]
-        if h <= thr or w <= thr:
-            return self(img_lr if img_lr is not None else img)['saliency'][3]
-        if img_lr is None:
-            raise ValueError('pyramid blending needs the low-resolution (base size) image img_lr')
-        return self.blend(self(img_lr), self(img))
 
     @torch.no_grad()
     def predict(self, img: torch.Tensor) -> torch.Tensor:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Optional
 
 from wsss.datasets import build_dataset
-from wsss.engine.config import config_source, dump_config
-from wsss.engine.records import read_record, write_record
-from wsss.engine.trainer import IterTrainer
+from wsss.engine.config import config_source
+from wsss.engine.records import read_record, record_path, write_record
+from wsss.engine.trainer import trainer_in
 from wsss.registry import CAM_MODELS
 from wsss.saliency.sources import build_saliency_source
 from wsss.utils.seed import set_seed
@@ -30,14 +30,10 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
             raise ValueError(f'{cfg.model["type"]} with a saliency loss needs a saliency source: set '
                              f'saliency_source=dict(type="FolderSaliency") and saliency_dir=...')
     dataset = build_dataset(cfg, 'train_dataset', mode='cam', saliency=saliency)
-    work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, work_dir)
-    trainer = IterTrainer(model, dataset, cfg, work_dir, meta={'stage': 'cam', 'model': cfg.model['type']})
+    trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'cam', 'model': cfg.model['type']})
     trainer.log(f'saliency source: {saliency!r}')
     last = trainer.train(resume=resume, stop_at=stop_at)
-    record = work_dir / 'metrics.json'
-    if trainer.rank == 0 and (last or not record.is_file()):  # a rerun of a finished run keeps its record
+    if trainer.rank == 0 and (last or not record_path(work_dir).is_file()):  # a rerun of a finished run keeps its record
         write_record(work_dir, 'train_cam', {'train': last}, config=config_source(cfg),
                      inputs={'data_root': str(cfg.data_root), 'saliency': repr(saliency)})
     return last or read_record(work_dir).sections.get('train', {})

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Optional
 
 from wsss.datasets import build_dataset
-from wsss.engine.config import config_source, dump_config
+from wsss.engine.config import config_source
 from wsss.engine.records import write_record
-from wsss.engine.trainer import IterTrainer
+from wsss.engine.trainer import trainer_in
 from wsss.metrics.sod import evaluate_folder
 from wsss.registry import SALIENCY_MODELS
 from wsss.saliency.inference import list_images, make_saliency_maps
@@ -38,11 +38,9 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
     set_seed(int(cfg.train_cfg.get('seed', 0)))
     model = SALIENCY_MODELS.build(cfg.model)
     dataset = build_dataset(cfg, 'train_dataset', base_size=list(cfg.model['base_size']))
-    work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, work_dir)
     meta = {'stage': 'saliency', **model.checkpoint_meta()}
-    trainer = IterTrainer(model, dataset, cfg, work_dir, meta=meta)
+    trainer = trainer_in(work_dir, model, dataset, cfg, meta=meta)
+    work_dir = Path(work_dir)
     last = trainer.train(resume=resume, stop_at=stop_at)
     if trainer.rank != 0 or (stop_at is not None and not (work_dir / 'final.pth').is_file()):
         return {'train': last}

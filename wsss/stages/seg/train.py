@@ -13,8 +13,7 @@ from typing import Optional
 
 from wsss.datasets import build_dataset
 from wsss.datasets.voc import resolve_dir
-from wsss.engine.config import dump_config
-from wsss.engine.trainer import IterTrainer
+from wsss.engine.trainer import trainer_in
 from wsss.metrics.label_dirs import validate_label_dir
 from wsss.registry import SEGMENTERS
 from wsss.stages.seg import evaluate
@@ -32,14 +31,11 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
     dataset = build_dataset(cfg, 'train_dataset', mode='seg', label_dir=str(label_dir))
     validate_label_dir(label_dir, dataset.ids)
     model = SEGMENTERS.build(cfg.model)
-    work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    dump_config(cfg, work_dir)
-    trainer = IterTrainer(model, dataset, cfg, work_dir, meta={'stage': 'seg', 'model': cfg.model['type']})
+    trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'seg', 'model': cfg.model['type']})
     trainer.log(f'training labels: {label_dir}')
     last = trainer.train(resume=resume, stop_at=stop_at)
     if (stop_at is not None and stop_at < int(cfg.train_cfg['max_iters'])) or not evaluate_after:
         return last
     ev = dict(cfg.get('evaluation', {}))
-    return evaluate.run(cfg, work_dir / 'final.pth', out_dir=work_dir, split=ev.get('split', 'val'),
+    return evaluate.run(cfg, Path(work_dir) / 'final.pth', out_dir=work_dir, split=ev.get('split', 'val'),
                         model=trainer.model, save_png=False)
