@@ -101,13 +101,14 @@ def sweep_table(results: list[dict]) -> str:
         c4 = r.get('cam_curve', {}).get('0.4', {})
         pct = lambda x: '–' if x is None else f'{x:.1%}'  # noqa: E731
         gap = (f"{c4['part_recall'] - c4['body_recall']:+.1%}" if c4 else '–')
-        rows.append([r['variant'], c.get('seed_mIoU', '–'), f"{pct(c.get('body_recall'))} / {pct(c.get('part_recall'))}",
+        rows.append([r['variant'], c.get('seed_mIoU', '–'),
+                     f"{pct(c.get('body_recall'))} / {pct(c.get('part_recall'))}",
                      gap, f"{pct(c.get('context_fg_rate'))} / {pct(c.get('background_fg_rate'))}",
                      e.get('seed_mIoU', '–'), pct(e.get('context_fg_rate')), es.get('seed_mIoU', '–'),
                      pct(es.get('body_recall'))])
     return markdown_table(['variant', 'CAM seed mIoU', 'CAM body / part recall (bg 0.2)', 'part − body at bg 0.4',
-                           'CAM context / other bg → fg', 'EPS seed mIoU', 'EPS context → fg', 'EPS+SeeNet seed mIoU',
-                           'EPS+SeeNet body recall'], rows)
+                           'CAM context / other bg → fg', 'EPS seed mIoU', 'EPS context → fg',
+                           'EPS+SeeNet seed mIoU', 'EPS+SeeNet body recall'], rows)
 
 
 def main() -> None:

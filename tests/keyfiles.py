@@ -1,4 +1,5 @@
-"""Reader of the official state_dict key lists in tests/data/keys (the official models' state_dicts, as their own code builds them)."""
+"""Reader of the official state_dict key lists in tests/data/keys (every entry of the official models'
+state_dicts, as their own code builds them)."""
 from pathlib import Path
 
 import torch

@@ -24,7 +24,7 @@ def _identity_sa(channels=2, pool_kernel=2):
     """SA module whose conv-BN-ReLU branches are exactly ReLU (identity 3x3 kernels, BN eval with 0/1 stats)."""
     sa = SAModule(channels, channels, pool_kernel=pool_kernel, num_convs=1).eval()
     for branch in (sa.main, sa.attn):
-        conv, bn = branch[0][0], branch[0][1]
+        conv, bn = branch[0].conv, branch[0].bn
         with torch.no_grad():
             conv.weight.zero_()
             for c in range(channels):

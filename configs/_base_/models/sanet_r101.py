@@ -1,5 +1,6 @@
 # SANet (Zhong et al., CVPR 2020) on a dilated ResNet-101 (OS 8): SA modules on the 4 stages.
-# L = L_mask + alpha * L_cat + beta * L_den with alpha = 0.2, beta = 0.8 (paper Sec. 3.4 / Fig. 4). L_cat is supervised by batch['cls_label'] (image labels) when present.
+# L = L_mask + alpha * L_cat + beta * L_den with alpha = 0.2, beta = 0.8 (paper Sec. 3.4 / Fig. 4).
+# L_cat is supervised by batch['cls_label'] (image labels) when present.
 # Backbone BN frozen (WSSS batches are small); the head's BN trains. Head lr 10x (PyTorch-Encoding habit).
 model = dict(
     type='SANet',

@@ -1,8 +1,7 @@
 # Short CPU schedule for the synthetic set (SGD + poly; head multipliers come from the model's paramwise_cfg).
-# lr 6e-3 with a 25-iteration linear warm-up and gradient clipping, 1000 iterations. Measured on this set's
-# EPS+SeeNet pseudo-labels (benchmarks/RESULTS.md, "Segmenter learning rate"): DeepLab-v2 (OS 16) val 62-65
-# at lr 2e-3, 69.4 at 6e-3 and 64.7 at 1e-2 (500 iterations); 73.6 at 6e-3 with 1000 iterations. Without the
-# warm-up and clipping the 10x/20x ASPP head diverges on Lite0 features.
+# lr 6e-3 with a 25-iteration linear warm-up and gradient clipping, 1000 iterations: the learning rate chosen by
+# the sweep in benchmarks/RESULTS.md ("Segmenter learning rate"); without the warm-up and clipping the 10x/20x
+# ASPP head diverges on Lite0 features.
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=6e-3, momentum=0.9, weight_decay=1e-4),
                      clip_grad=dict(max_norm=10.0))
 param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=25),

@@ -12,6 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from wsss.models.layers import ConvBNAct
+
 
 def _fp32(x: torch.Tensor):
     """Context manager: autocast off (float32 maths) for numerically fragile steps."""
@@ -21,36 +23,6 @@ def _fp32(x: torch.Tensor):
 def _up(t: torch.Tensor) -> torch.Tensor:
     """float16/bfloat16/float32 -> float32; float64 stays float64."""
     return t if t.dtype == torch.float64 else t.float()
-
-
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
-class ConvBNAct(nn.Module):
-    """Bias-free conv with "same" padding (odd kernels, dilation included) + optional BN + optional ReLU.
-
-    Sub-modules are named ``conv``, ``bn``, ``relu`` (official ``Conv2d`` wrapper); ``bn=False`` leaves no
-    ``bn`` parameters. Conv weights use Kaiming-normal init like the official code.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size=3, dilation=1,
-                 bn: bool = True, relu: bool = False):
-        super().__init__()
-        k, d = _pair(kernel_size), _pair(dilation)
-        pad = tuple(di * (ki - 1) // 2 for ki, di in zip(k, d))
-        self.conv = nn.Conv2d(in_channels, out_channels, k, 1, pad, d, bias=False)
-        nn.init.kaiming_normal_(self.conv.weight)
-        self.bn = nn.BatchNorm2d(out_channels) if bn else None
-        self.relu = nn.ReLU(inplace=True) if relu else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
-        if self.bn is not None:
-            x = self.bn(x)
-        if self.relu is not None:
-            x = self.relu(x)
-        return x
 
 
 class AxialAttention(nn.Module):

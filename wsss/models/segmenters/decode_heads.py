@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wsss.models.layers import ConvBNAct
 from wsss.registry import DECODE_HEADS, LOSSES
 
 IntOrSeq = Union[int, Sequence[int]]
@@ -29,15 +30,9 @@ def _default_ce() -> dict:
     return dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=1.0)
 
 
-class ConvBNReLU(nn.Sequential):
-    """``Conv2d(bias=False) -> BatchNorm2d -> ReLU``; padding keeps the size (``dilation * (k // 2)``)."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, dilation: int = 1):
-        super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, padding=dilation * (kernel_size // 2),
-                      dilation=dilation, bias=False),
-            nn.BatchNorm2d(out_channels),
-            nn.ReLU(inplace=True))
+def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int = 3, dilation: int = 1) -> ConvBNAct:
+    """``Conv2d(bias=False) -> BatchNorm2d -> ReLU``, size-keeping padding; weights are set by :func:`init_conv_bn`."""
+    return ConvBNAct(in_channels, out_channels, kernel_size, dilation, bn=True, relu=True, init=None)
 
 
 def init_conv_bn(module: nn.Module) -> None:
@@ -145,11 +140,11 @@ class ASPPv3(nn.Module):
 
     def __init__(self, in_channels: int, channels: int, dilations: Sequence[int], dropout: float = 0.1):
         super().__init__()
-        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), ConvBNReLU(in_channels, channels, 1))
+        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), conv_bn_relu(in_channels, channels, 1))
         self.branches = nn.ModuleList(
-            ConvBNReLU(in_channels, channels, 1) if d == 1 else ConvBNReLU(in_channels, channels, 3, d)
+            conv_bn_relu(in_channels, channels, 1) if d == 1 else conv_bn_relu(in_channels, channels, 3, d)
             for d in dilations)
-        self.project = nn.Sequential(ConvBNReLU(channels * (len(dilations) + 1), channels, 1), nn.Dropout2d(dropout))
+        self.project = nn.Sequential(conv_bn_relu(channels * (len(dilations) + 1), channels, 1), nn.Dropout2d(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.image_pool(x).expand(-1, -1, *x.shape[-2:])
@@ -173,9 +168,9 @@ class ASPPv3PlusHead(BaseDecodeHead):
             raise ValueError(f'ASPPv3PlusHead needs in_index=(low, high), got {in_index}')
         c_low, c_high = self.in_channels
         self.aspp = ASPPv3(c_high, channels, dilations, dropout)
-        self.c1 = ConvBNReLU(c_low, c1_channels, 1)
-        self.fuse = nn.Sequential(ConvBNReLU(channels + c1_channels, channels, 3),
-                                  ConvBNReLU(channels, channels, 3))
+        self.c1 = conv_bn_relu(c_low, c1_channels, 1)
+        self.fuse = nn.Sequential(conv_bn_relu(channels + c1_channels, channels, 3),
+                                  conv_bn_relu(channels, channels, 3))
         self.dropout = nn.Dropout2d(dropout)
         self.conv_seg = nn.Conv2d(channels, num_classes, 1)
         init_conv_bn(self)
@@ -199,7 +194,7 @@ class FCNHead(BaseDecodeHead):
         super().__init__(in_channels, num_classes, in_index, loss_decode, align_corners)
         layers, c = [], self.in_channels
         for _ in range(num_convs):
-            layers.append(ConvBNReLU(c, channels, 3))
+            layers.append(conv_bn_relu(c, channels, 3))
             c = channels
         self.convs = nn.Sequential(*layers)
         self.dropout = nn.Dropout2d(dropout)

@@ -11,7 +11,7 @@ their border), ``F_attn`` and ``F`` are ``num_convs`` conv-BN-ReLU each, ``Up`` 
 main branch size. There is **no sigmoid/softmax** on ``X_attn``: the paper's equations use the raw conv output
 (also remarked by the cnblogs review of the paper); some third-party re-implementations add one -- we do not.
 
-Head (paper Sec. 3.4 and Fig. 3; seeds/004 notes): SA modules on the stages ``in_index`` (ResNet: the 4 stages of
+Head (paper Sec. 3.4 and Fig. 3): SA modules on the stages ``in_index`` (ResNet: the 4 stages of
 the dilated backbone; EfficientNet-Lite0: levels ``(1, 2, 3, 4)``), outputs upsampled to the first (finest)
 selected stage and concatenated; from the concatenation
 
@@ -22,7 +22,7 @@ selected stage and concatenated; from the concatenation
 
 and from the deepest stage (``dense_index``) a plain FCN head ``dense_head`` gives ``dense`` logits.
 
-Losses (paper, Sec. 3.4 / Fig. 4 ablation; seeds/004 notes: best alpha = 0.2, beta = 0.8)::
+Losses (paper, Sec. 3.4 / Fig. 4 ablation: best alpha = 0.2, beta = 0.8)::
 
     L = L_mask + alpha * L_cat + beta * L_den
 
@@ -33,12 +33,11 @@ when present -- in WSSS these are the real image-level labels -- otherwise the c
 ``batch['seg']`` (ignoring 255). With ``cat_include_background=True`` the target has ``num_classes`` entries
 and is always derived from ``seg``.
 
-Source notes: the paper text available to us gives the loss equation, the weights and Fig. 3's description
-("the SA heads generate multi-scale class-wise masks ... supervised by the categorical regions of the ground
-truth; the masks guide the pixel-wise prediction, which is the output of an FCN head"); the seeds/004 notes and
-the landscape notes differ on which of L_mask / L_den is the "final" output. We predict with the fused mask
-logits (weight 1 in L) and keep the FCN head as the dense auxiliary branch (weight beta); no official code
-exists to settle it.
+Source: the paper gives the loss equation, the weights and Fig. 3's description ("the SA heads generate
+multi-scale class-wise masks ... supervised by the categorical regions of the ground truth; the masks guide the
+pixel-wise prediction, which is the output of an FCN head"), which leaves open which of L_mask / L_den is the
+"final" output. We predict with the fused mask logits (weight 1 in L) and keep the FCN head as the dense
+auxiliary branch (weight beta); no official code exists to settle it.
 """
 from __future__ import annotations
 
@@ -48,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wsss.models.segmenters.decode_heads import BaseDecodeHead, ConvBNReLU, FCNHead, init_conv_bn, pixel_accuracy
+from wsss.models.segmenters.decode_heads import BaseDecodeHead, FCNHead, conv_bn_relu, init_conv_bn, pixel_accuracy
 from wsss.registry import DECODE_HEADS, LOSSES
 
 
@@ -62,7 +61,7 @@ class SAModule(nn.Module):
         self.align_corners = align_corners
 
         def branch():
-            return nn.Sequential(*[ConvBNReLU(in_channels if i == 0 else out_channels, out_channels, kernel_size)
+            return nn.Sequential(*[conv_bn_relu(in_channels if i == 0 else out_channels, out_channels, kernel_size)
                                    for i in range(num_convs)])
         self.main = branch()
         self.attn = branch()
@@ -97,7 +96,7 @@ class SAHead(BaseDecodeHead):
         self.sa_modules = nn.ModuleList(SAModule(c, channels, pool_kernel, num_convs, align_corners=align_corners)
                                         for c in self.in_channels)
         cat_channels = channels * len(self.in_channels)
-        self.fuse = ConvBNReLU(cat_channels, fuse_channels, 1)
+        self.fuse = conv_bn_relu(cat_channels, fuse_channels, 1)
         self.dropout = nn.Dropout2d(dropout)
         self.conv_seg = nn.Conv2d(fuse_channels, num_classes, 1)
         self.cat_include_background = cat_include_background

@@ -33,7 +33,8 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
     trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'cam', 'model': cfg.model['type']})
     trainer.log(f'saliency source: {saliency!r}')
     last = trainer.train(resume=resume, stop_at=stop_at)
-    if trainer.rank == 0 and (last or not record_path(work_dir).is_file()):  # a rerun of a finished run keeps its record
+    # a rerun of a finished run (nothing trained) keeps its record
+    if trainer.rank == 0 and (last or not record_path(work_dir).is_file()):
         write_record(work_dir, 'train_cam', {'train': last}, config=config_source(cfg),
                      inputs={'data_root': str(cfg.data_root), 'saliency': repr(saliency)})
     return last or read_record(work_dir).sections.get('train', {})
