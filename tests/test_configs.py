@@ -27,3 +27,25 @@ def test_config_builds(path):
     assert hasattr(model, 'loss')
     if path.parent.name != 'saliency':
         assert 'train_dataset' in cfg and 'train_cfg' in cfg and 'optim_wrapper' in cfg
+
+
+CAM_METHODS = {'cam': 'cam_plain', 'eps': 'cam_eps', 'seenet': 'cam_seenet', 'eps_seenet': 'cam_eps_seenet'}
+
+
+@pytest.mark.parametrize('method', list(CAM_METHODS))
+def test_cam_leaves_inherit_the_method_from_its_model_base(method):
+    """Both leaves of a CAM method take the head (the method) from configs/_base_/models/cam_<method>.py and
+    the lr multipliers from the model base; leaves never mention paramwise."""
+    base = load_config(str(ROOT / 'configs/_base_/models' / f'{CAM_METHODS[method]}.py'))
+    for leaf in (f'{method}_lite0_synthetic.py', f'{method}_resnet38_voc.py'):
+        path = ROOT / 'configs' / 'cam' / leaf
+        assert f"'../_base_/models/{CAM_METHODS[method]}.py'" in path.read_text()
+        assert 'paramwise' not in path.read_text()
+        cfg = load_config(str(path))
+        assert cfg.model.head.type == base.model.head.type
+        assert cfg.paramwise_cfg == base.paramwise_cfg == dict(custom_keys={'fc8': dict(lr_mult=10.0)})
+        # the SeeNet family labels with SeeNet's proxy rule (defined once, in cam_seenet.py)
+        assert (cfg.pseudo.rule.type == 'SaliencyProxyRule') == ('seenet' in method)
+        assert cfg.pseudo.use_saliency == ('seenet' in method)
+    lite0 = load_config(str(ROOT / 'configs/cam' / f'{method}_lite0_synthetic.py'))
+    assert lite0.model.backbone.type == 'EfficientNetLite0' and lite0.model.dropout == 0.0

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIG = '''
 custom_imports = dict(imports=['support_models'], allow_failed_imports=False)
 data_root = {data_root!r}
-model = dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), num_classes=20)
+model = dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), num_classes=20, head=dict(type='CAMHead'))
 train_dataset = dict(type='VOCDataset', split='train', transforms=dict(crop_size=24, scale_range=(0.8, 1.2)))
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [dict(type='PolyLR', power=0.9, eta_min=0.0)]

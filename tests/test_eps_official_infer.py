@@ -66,7 +66,7 @@ def official_labels(model, sd, pil, label, thr=0.2):
 def test_eps_checkpoint_multiscale_eps_rule_matches_official():
     sd = random_checkpoint()
     model = CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='ResNet38'), num_classes=20,
-                                  background=True, sal_loss=dict(type='EPSSaliencyLoss', tau=0.4, lam=0.5)))
+                                  head=dict(type='EPSHead', sal_loss=dict(type='EPSSaliencyLoss', tau=0.4, lam=0.5))))
     model.load_state_dict(sd, strict=True)
     model.eval()
     assert model.flip_fusion == 'sum'

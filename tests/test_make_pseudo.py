@@ -49,7 +49,7 @@ def test_official_eps_checkpoint_through_the_tool(tmp_path, tiny_voc):
 def tiny_cam_ckpt(tmp_path):
     from support_models import TinyBackbone  # noqa: F401  (registers the backbone)
     torch.manual_seed(0)
-    model = CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), background=True))
+    model = CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), head=dict(type='EPSHead')))
     path = tmp_path / 'tiny.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return path
@@ -59,7 +59,7 @@ def _tiny_cfg(tiny_voc, crf=True):
     from mmengine.config import Config
     return Config(dict(
         data_root=str(tiny_voc), saliency_dir='saliency/good',
-        model=dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), background=True),
+        model=dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), head=dict(type='EPSHead')),
         infer_dataset=dict(type='VOCDataset'),
         pseudo=dict(split='train', scales=(1.0, 0.5), flip=True, rule=dict(type='EPSRule', bg_score=0.2),
                     crf=dict(iterations=3) if crf else None, num_workers=1)))

@@ -1,5 +1,7 @@
 """ResNet-38 (PSA/EPS): official key names and shapes, a functional re-statement of the forward, freezing."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -7,9 +9,11 @@ import torch.nn.functional as F
 
 from wsss.models.backbones.resnet38 import ResNet38, convert_mxnet_keys
 from keyfiles import read_key_file
+from wsss.engine.config import load_config
 from wsss.registry import CAM_MODELS
 from wsss.utils.checkpoint import load_state_dict_checked
 
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def official_entries():
@@ -44,7 +48,7 @@ def official_sd():
 @pytest.fixture(scope='module')
 def eps_model(official_sd):
     model = CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='ResNet38'), num_classes=20,
-                                  background=True, sal_loss=dict(type='EPSSaliencyLoss', tau=0.4, lam=0.5)))
+                                  head=dict(type='EPSHead', sal_loss=dict(type='EPSSaliencyLoss', tau=0.4, lam=0.5))))
     model.load_state_dict(official_sd, strict=True)
     return model
 
@@ -63,7 +67,7 @@ def test_official_checkpoint_loads_strict(eps_model, official_sd):
     # loaded values land where the names say
     torch.testing.assert_close(eps_model.backbone.b4_3.conv_branch2a.weight, official_sd['b4_3.conv_branch2a.weight'])
     torch.testing.assert_close(eps_model.backbone.bn7.running_var, official_sd['bn7.running_var'])
-    torch.testing.assert_close(eps_model.fc8.weight, official_sd['fc8.weight'])
+    torch.testing.assert_close(eps_model.head.fc8.weight, official_sd['fc8.weight'])
     # the project's checked loader accepts it too, and a 'module.'/'backbone.' layout is accepted by load_state_dict
     load_state_dict_checked(eps_model, official_sd, 'official.pth', strict=True)
     prefixed = {('backbone.' + k if not k.startswith('fc8') else k): v for k, v in official_sd.items()}
@@ -72,6 +76,18 @@ def test_official_checkpoint_loads_strict(eps_model, official_sd):
     bad = dict(official_sd, **{'fc8.weight': torch.zeros(20, 4096, 1, 1)})
     with pytest.raises(RuntimeError, match='fc8.weight'):
         load_state_dict_checked(eps_model, bad, 'bad.pth')
+
+
+def test_psa_classifier_loads_strict_into_the_plain_cam_config(official_sd):
+    """A PSA ``resnet38_cls`` checkpoint (the same backbone keys, ``fc8.weight`` [20, 4096, 1, 1]) loads into the
+    shipped plain CAM model (CAMHead) with strict=True."""
+    cfg = load_config(str(ROOT / 'configs/_base_/models/cam_plain.py'))
+    model = CAM_MODELS.build(cfg.model)
+    psa = dict(official_sd, **{'fc8.weight': official_sd['fc8.weight'][:20].clone()})
+    model.load_state_dict(psa, strict=True)
+    assert list(model.state_dict()) == list(psa)
+    torch.testing.assert_close(model.head.fc8.weight, psa['fc8.weight'])
+    torch.testing.assert_close(model.backbone.bn7.running_var, psa['bn7.running_var'])
 
 
 # --- functional re-statement of the official forward (psa network/resnet38d.py layout) -------------------

@@ -69,7 +69,7 @@ def test_test_time_fusion_max_of_minmax():
 def _seenet(**kw):
     torch.manual_seed(0)
     return CAM_MODELS.build(dict(type='CAMClassifier', backbone=dict(type='TinyCAMTestBackbone'), num_classes=3,
-                                 seenet=dict(num_convs=1, channels=5, dropout=0.0, **kw)))
+                                 head=dict(type='SeeNetHead', num_convs=1, channels=5, dropout=0.0, **kw)))
 
 
 def test_model_wires_masks_and_s_c_target():
@@ -82,8 +82,8 @@ def test_model_wires_masks_and_s_c_target():
         att = seenet_attention(out['cam'], lab)
         torch.testing.assert_close(out['att'], att)
         torch.testing.assert_close(out['ternary'], ternary_mask(att, 0.7, 0.05))
-        torch.testing.assert_close(out['cam_b'], model.fc8_b(torch.relu(x) * out['ternary']))
-        torch.testing.assert_close(out['cam_c'], model.fc8_c(torch.relu(x) * background_mask(att, 0.7, 0.05)))
+        torch.testing.assert_close(out['cam_b'], model.head.fc8_b(torch.relu(x) * out['ternary']))
+        torch.testing.assert_close(out['cam_c'], model.head.fc8_c(torch.relu(x) * background_mask(att, 0.7, 0.05)))
         losses = model.loss(dict(img=img, cls_label=lab))
         # S_C target: the all-zero vector over every class -> mean_k softplus(z_k) of the GAP logits
         z_c = out['cam_c'].mean((2, 3))

@@ -1,3 +1,4 @@
-# EPS (C+1 classes, saliency loss tau=0.4, lambda=0.5) on EfficientNet-Lite0, synthetic set.
-_base_ = ['./cam_lite0_synthetic.py']
-model = dict(background=True, sal_loss=dict(type='EPSSaliencyLoss', tau=0.4, lam=0.5))
+# EPS (configs/_base_/models/cam_eps.py) on EfficientNet-Lite0 (configs/_base_/models/cam_lite0.py), synthetic set.
+_base_ = ['../_base_/default_runtime.py', '../_base_/models/cam_eps.py', '../_base_/models/cam_lite0.py',
+          '../_base_/datasets/synthetic_cam.py', '../_base_/schedules/cam_synthetic.py']
+model = _base_.lite0_model

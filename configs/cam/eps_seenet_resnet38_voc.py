@@ -5,8 +5,6 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/cam_eps_seenet.py', 
           '../_base_/schedules/cam_sgd_poly_20k.py']
 data_root = 'data/VOCdevkit/VOC2012'
 saliency_dir = 'SALImages'   # the PFAN maps EPS distributes
-# SeeNet's proxy ground truth: saliency decides object vs background, the attention maps decide the class,
-# uncertain pixels stay 255 (no CRF, as the EPS recipe). wsss/pseudo/rules.py: SaliencyProxyRule.
-pseudo = dict(rule=dict(_delete_=True, type='SaliencyProxyRule', sal_thr=0.5, fg_thr=0.2, conflict_thr=0.5,
-                        relative=True),
-              use_saliency=True)
+# SeeNet's proxy pseudo-labels (configs/_base_/models/cam_seenet.py); uncertain pixels stay 255 (no CRF, as
+# the EPS recipe).
+pseudo = _base_.seenet_pseudo

@@ -73,7 +73,7 @@ def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = '
     for method in methods:
         path = config_pattern.format(method=method)
         base = repo_config(repo, path, data_root)
-        trains_with_saliency = CAM_MODELS.build(base.model).uses_saliency  # EPS's saliency loss
+        trains_with_saliency = CAM_MODELS.build(base.model).needs_saliency  # EPS's saliency loss
         labels_with_saliency = bool(make_pseudo.pseudo_settings(base)['use_saliency'])  # e.g. SeeNet's proxy rule
         for source in (sources if trains_with_saliency or labels_with_saliency else [None]):
             tag = f'{method}__{source.replace("/", "_") if source else "none"}'

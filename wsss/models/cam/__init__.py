@@ -1,8 +1,14 @@
-"""CAM classifiers (plain CAM, EPS, SeeNet, EPS+SeeNet as configs of ``CAMClassifier``) and their losses."""
-from wsss.models.cam import cam_classifier, cls_loss, eps_loss, seenet  # noqa: F401
+"""CAM classifier (backbone + neck + one head) and the CAM methods as heads: plain CAM, EPS, SeeNet, EPS+SeeNet."""
+from wsss.models.cam import (cam_classifier, cam_head, cls_loss, eps_head, eps_loss,  # noqa: F401
+                             eps_seenet_head, neck, seenet, seenet_head)
 from wsss.models.cam.cam_classifier import CAMClassifier
+from wsss.models.cam.cam_head import CAMHead
 from wsss.models.cam.cls_loss import MultiLabelSoftMarginLoss
+from wsss.models.cam.eps_head import EPSHead
 from wsss.models.cam.eps_loss import EPSSaliencyLoss, eps_overlap_ratio, eps_saliency_loss
+from wsss.models.cam.eps_seenet_head import EPSSeeNetHead
+from wsss.models.cam.neck import ConvNeck
+from wsss.models.cam.seenet_head import SeeNetHead
 
-__all__ = ['CAMClassifier', 'EPSSaliencyLoss', 'MultiLabelSoftMarginLoss', 'eps_overlap_ratio',
-           'eps_saliency_loss']
+__all__ = ['CAMClassifier', 'CAMHead', 'ConvNeck', 'EPSHead', 'EPSSaliencyLoss', 'EPSSeeNetHead',
+           'MultiLabelSoftMarginLoss', 'SeeNetHead', 'eps_overlap_ratio', 'eps_saliency_loss']

@@ -24,7 +24,7 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
     set_seed(int(cfg.train_cfg.get('seed', 0)))
     model = CAM_MODELS.build(cfg.model)
     saliency = None
-    if model.uses_saliency:  # a saliency loss (EPS family): the batches carry the maps
+    if model.needs_saliency:  # a saliency loss (EPS family): the batches carry the maps
         saliency = build_saliency_source(cfg)
         if saliency is None:
             raise ValueError(f'{cfg.model["type"]} with a saliency loss needs a saliency source: set '
