@@ -18,7 +18,7 @@ model = dict(
         dense_channels=256,
         dropout=0.1,
         loss_mask=dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=1.0),
-        loss_cat=dict(type='MultiLabelBCELoss', loss_weight=0.2),  # alpha
+        loss_cat=dict(type='MultiLabelSoftMarginLoss', loss_weight=0.2),  # alpha
         loss_den=dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=0.8)))  # beta
 
 paramwise_cfg = dict(custom_keys={'decode_head': dict(lr_mult=10.0)})

@@ -1,1 +1,1 @@
-from wsss.models.losses import seg_losses  # noqa: F401
+from wsss.models.losses import multilabel, seg_losses  # noqa: F401

@@ -5,8 +5,6 @@
   before the loss, as mmsegmentation does. (kazuto1011/deeplab-pytorch instead shrinks the *labels* with nearest
   interpolation to the logit size; ``resize='labels'`` reproduces that.) The mean is over the non-ignored pixels
   of the whole batch; a batch whose pixels are all ignored gives ``0`` (with a graph), never NaN.
-* :class:`MultiLabelBCELoss` -- ``BCEWithLogits`` mean over batch and classes, for image-level class presence
-  (SANet's categorical loss ``L_cat``).
 
 Every loss multiplies its value by ``loss_weight``; that is where a method's weights (e.g. SANet's alpha/beta)
 live in the configs.
@@ -64,18 +62,3 @@ class SegCrossEntropyLoss(nn.Module):
     def extra_repr(self) -> str:
         return (f'ignore_index={self.ignore_index}, loss_weight={self.loss_weight}, '
                 f'resize={self.resize!r}')
-
-
-@LOSSES.register_module()
-class MultiLabelBCELoss(nn.Module):
-    """``loss_weight * mean_{b,k} BCEWithLogits(z_bk, y_bk)``; logits (B,K), targets (B,K) in {0,1}."""
-
-    def __init__(self, loss_weight: float = 1.0):
-        super().__init__()
-        self.loss_weight = loss_weight
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.loss_weight * F.binary_cross_entropy_with_logits(logits.float(), target.to(logits.device).float())
-
-    def extra_repr(self) -> str:
-        return f'loss_weight={self.loss_weight}'

@@ -27,8 +27,8 @@ Losses (paper, Sec. 3.4 / Fig. 4 ablation: best alpha = 0.2, beta = 0.8)::
     L = L_mask + alpha * L_cat + beta * L_den
 
 ``L_mask``: per-pixel CE (ignore 255) on the fused mask logits; ``L_den``: per-pixel CE on the dense FCN
-logits; ``L_cat``: multi-label BCE on the class-presence logits. alpha and beta are the ``loss_weight`` of
-``loss_cat`` / ``loss_den``. ``L_cat``'s target is ``batch['cls_label']`` (image labels, 20 foreground classes)
+logits; ``L_cat``: multi-label soft margin (binary cross-entropy) on the class-presence logits. alpha and beta
+are the ``loss_weight`` of ``loss_cat`` / ``loss_den``. ``L_cat``'s target is ``batch['cls_label']`` (image labels, 20 foreground classes)
 when present -- in WSSS these are the real image-level labels -- otherwise the classes present in
 ``batch['seg']`` (ignoring 255). With ``cat_include_background=True`` the target has ``num_classes`` entries
 and is always derived from ``seg``.
@@ -111,7 +111,7 @@ class SAHead(BaseDecodeHead):
                                   loss_decode=loss_den if loss_den is not None
                                   else dict(type='SegCrossEntropyLoss', loss_weight=0.8))
         self.loss_cat = LOSSES.build(loss_cat if loss_cat is not None
-                                     else dict(type='MultiLabelBCELoss', loss_weight=0.2))
+                                     else dict(type='MultiLabelSoftMarginLoss', loss_weight=0.2))
 
     def sa_features(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         """SA outputs of the selected stages, upsampled to the first one and concatenated."""
