@@ -8,15 +8,12 @@ Example:
 Multi-GPU: torchrun --nproc_per_node 2 tools/train_cam.py CONFIG (train_cfg.batch_size is the global batch).
 Writes <work-dir>/final.pth, latest.pth (--resume), config.py, train.log, scalars.jsonl, metrics.json.
 """
-from wsss.engine.cli import add_config_args, add_run_args, make_parser, parse_config
+from wsss.engine.cli import parse_config, training_parser
 from wsss.stages.cam import train
 
 
 def main(argv=None):
-    p = make_parser(__doc__)
-    add_config_args(p)
-    add_run_args(p)
-    args, cfg = parse_config(p, argv)
+    args, cfg = parse_config(training_parser(__doc__), argv)
     return train.run(cfg, args.work_dir, resume=args.resume, stop_at=args.stop_at)
 
 

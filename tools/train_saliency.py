@@ -11,15 +11,12 @@ Writes latest.pth (resumable), final.pth = {'state_dict', 'meta': {'base_size', 
 tools/make_saliency.py), config.py, train.log, metrics.json (final losses, plus MAE / max F / S / mean E on
 eval_split when the config names one).
 """
-from wsss.engine.cli import add_config_args, add_run_args, make_parser, parse_config
+from wsss.engine.cli import parse_config, training_parser
 from wsss.stages.saliency import train
 
 
 def main(argv=None):
-    p = make_parser(__doc__)
-    add_config_args(p)
-    add_run_args(p)
-    args, cfg = parse_config(p, argv)
+    args, cfg = parse_config(training_parser(__doc__), argv)
     return train.run(cfg, args.work_dir, resume=args.resume, stop_at=args.stop_at)
 
 

@@ -10,14 +10,12 @@ Example:
     torchrun --nproc_per_node 4 tools/train_seg.py configs/seg/deeplabv2_r101_voc.py \\
         --cfg-options data_root=/data/VOC2012 label_dir=/runs/eps/pseudo/crf
 """
-from wsss.engine.cli import add_config_args, add_run_args, make_parser, parse_config
+from wsss.engine.cli import parse_config, training_parser
 from wsss.stages.seg import train
 
 
 def main(argv=None):
-    p = make_parser(__doc__)
-    add_config_args(p)
-    add_run_args(p)
+    p = training_parser(__doc__)
     p.add_argument('--no-eval', action='store_true', help='skip the val evaluation after training')
     args, cfg = parse_config(p, argv)
     return train.run(cfg, args.work_dir, resume=args.resume, stop_at=args.stop_at, evaluate_after=not args.no_eval)

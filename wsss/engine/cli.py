@@ -31,6 +31,14 @@ def add_run_args(parser: argparse.ArgumentParser) -> None:
                         help='pause after this many iterations (latest.pth is written; continue with --resume)')
 
 
+def training_parser(doc: Optional[str]) -> argparse.ArgumentParser:
+    """The parser of a training tool: the config with ``--cfg-options`` and ``--work-dir/--resume/--stop-at``."""
+    parser = make_parser(doc)
+    add_config_args(parser)
+    add_run_args(parser)
+    return parser
+
+
 def parse_config(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]] = None
                  ) -> tuple[argparse.Namespace, Config]:
     """Parse ``argv`` and load the config with its ``--cfg-options``; fills ``args.work_dir`` with the default

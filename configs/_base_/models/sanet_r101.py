@@ -2,12 +2,12 @@
 # L = L_mask + alpha * L_cat + beta * L_den with alpha = 0.2, beta = 0.8 (paper Sec. 3.4 / Fig. 4).
 # L_cat is supervised by batch['cls_label'] (image labels) when present.
 # Backbone BN frozen (WSSS batches are small); the head's BN trains. Head lr 10x (PyTorch-Encoding habit).
+# The backbone (and its init notes) come from the DeepLab-v2 base.
+_base_ = ['./deeplabv2_r101.py']
 model = dict(
     type='SANet',
-    num_classes=21,
-    backbone=dict(type='TorchvisionResNet', depth=101, output_stride=8, style='pytorch', frozen_stages=-1,
-                  norm_eval=True, pretrained=None),
     decode_head=dict(
+        _delete_=True,
         type='SAHead',
         in_index=(0, 1, 2, 3),
         channels=128,
@@ -21,4 +21,4 @@ model = dict(
         loss_cat=dict(type='MultiLabelSoftMarginLoss', loss_weight=0.2),  # alpha
         loss_den=dict(type='SegCrossEntropyLoss', ignore_index=255, loss_weight=0.8)))  # beta
 
-paramwise_cfg = dict(custom_keys={'decode_head': dict(lr_mult=10.0)})
+paramwise_cfg = dict(_delete_=True, custom_keys={'decode_head': dict(lr_mult=10.0)})
