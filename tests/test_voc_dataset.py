@@ -37,9 +37,28 @@ def test_same_seed_same_sample(tiny_voc):
 def test_crop_pads_labels_with_ignore(tiny_voc):
     ds = VOCDataset(str(tiny_voc), 'train', mode='seg', label_dir='SegmentationClass',
                     transforms=dict(flip=False, crop_size=80))
-    seg = ds[(0, 0)]['seg']
+    item = ds[(0, 0)]
+    seg, img = item['seg'], item['img']
     assert seg.shape == (80, 80)
     assert (seg == 255).sum() >= 80 * 80 - 40 * 56
+
+
+def test_crop_pads_the_image_with_the_mean(tiny_voc):
+    """Padded pixels are the mean image: exactly zero after normalisation (official EPS / deeplab-pytorch);
+    the image's own pixels keep their normalised values, the saliency pads with 0."""
+    from wsss.utils.imaging import normalize
+    src = FolderSaliency(str(tiny_voc), 'saliency/good')
+    ds = VOCDataset(str(tiny_voc), 'train', mode='cam', saliency=src, transforms=dict(flip=False, crop_size=80))
+    img, sal = ds[(0, 0)]['img'], ds[(0, 0)]['sal'][0]
+    raw = normalize(np.asarray(Image.open(tiny_voc / 'JPEGImages' / f'{ds.ids[0]}.jpg').convert('RGB')))
+    inside = (img != 0).any(0)                   # the 40x56 image lands somewhere in the 80x80 crop
+    ys, xs = np.nonzero(inside.numpy())
+    y0, x0 = ys.min(), xs.min()
+    torch.testing.assert_close(img[:, y0:y0 + 40, x0:x0 + 56], torch.from_numpy(raw))
+    outside = torch.ones(80, 80, dtype=torch.bool)
+    outside[y0:y0 + 40, x0:x0 + 56] = False
+    assert outside.sum() == 80 * 80 - 40 * 56
+    assert (img[:, outside] == 0).all() and (sal[outside] == 0).all()
 
 
 def test_labels_from_mask_ignores_255():

@@ -26,7 +26,9 @@ class AugmentConfig:
     - ``scale_range``: random rescale factor in [lo, hi] (DeepLab), or None.
     - ``flip``: horizontal flip with p = 0.5.
     - ``color_jitter``: (brightness, contrast, saturation, hue) like torchvision ``ColorJitter``, or None.
-    - ``crop_size``: random crop (padding with 0 for the image/saliency and 255 for labels), or None.
+    - ``crop_size``: random crop, or None; where the crop overhangs the image the saliency is padded with 0, the
+      labels with 255 (ignore), and the returned mask marks the image's own pixels, so the image can be padded
+      with the mean (zero after normalisation) as official EPS and deeplab-pytorch do.
     - ``resample``: 'bicubic' (EPS) or 'bilinear' for image and saliency; labels always nearest.
     """
     resize_long: Optional[Sequence[int]] = None
@@ -61,7 +63,8 @@ def _color_jitter(img: np.ndarray, params: Sequence[float], rng: np.random.Gener
 
 def augment(img: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig,
             sal: Optional[np.ndarray] = None, seg: Optional[np.ndarray] = None):
-    """Apply rescale -> flip -> colour jitter -> crop jointly; returns (img, sal, seg)."""
+    """Apply rescale -> flip -> colour jitter -> crop jointly; returns (img, sal, seg, valid), ``valid`` the
+    (H, W) mask of the image's own pixels after a padded crop (None: no padding)."""
     resample = _RESAMPLE[cfg.resample]
     h, w = img.shape[:2]
     scale = None
@@ -80,16 +83,19 @@ def augment(img: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig,
         seg = None if seg is None else seg[:, ::-1]
     if cfg.color_jitter is not None:
         img = _color_jitter(np.ascontiguousarray(img), cfg.color_jitter, rng)
+    valid = None
     if cfg.crop_size is not None:
-        img, sal, seg = random_crop(img, rng, cfg.crop_size, sal, seg)
+        img, sal, seg, valid = random_crop(img, rng, cfg.crop_size, sal, seg)
     return (np.ascontiguousarray(img),
             None if sal is None else np.ascontiguousarray(sal),
-            None if seg is None else np.ascontiguousarray(seg))
+            None if seg is None else np.ascontiguousarray(seg),
+            None if valid is None or valid.all() else np.ascontiguousarray(valid))
 
 
 def random_crop(img, rng, size, sal=None, seg=None):
     """Random ``size``x``size`` crop; smaller inputs are placed at a random offset in a padded canvas
-    (image and saliency padded with 0, labels with 255 = ignore)."""
+    (image and saliency padded with 0, labels with 255 = ignore). Returns (img, sal, seg, valid), ``valid`` the
+    bool mask of the crop's pixels that come from the image."""
     h, w = img.shape[:2]
     ch, cw = max(h, size), max(w, size)
     # offsets of the image inside the padded canvas, then of the crop inside the canvas
@@ -103,4 +109,4 @@ def random_crop(img, rng, size, sal=None, seg=None):
         canvas[oy:oy + h, ox:ox + w] = a
         return canvas[cy:cy + size, cx:cx + size]
 
-    return crop(img, 0), crop(sal, 0), crop(seg, 255)
+    return crop(img, 0), crop(sal, 0), crop(seg, 255), crop(np.ones((h, w), bool), False)

@@ -157,8 +157,11 @@ class VOCDataset(torch.utils.data.Dataset):
             seg = read_label_png(self.label_dir / f'{image_id}.png')
             if seg.shape != (h, w):
                 raise ValueError(f'{self.label_dir / image_id}.png: label size {seg.shape} != image size {(h, w)}')
-        img, sal, seg = augment(img, sample_rng(seed, index), self.aug, sal, seg)
-        out = {'img': torch.from_numpy(normalize(img)), 'cls_label': torch.from_numpy(cls_label), 'meta': meta}
+        img, sal, seg, valid = augment(img, sample_rng(seed, index), self.aug, sal, seg)
+        x = normalize(img)
+        if valid is not None:  # crop padding is the mean image, i.e. zero after normalisation (official EPS,
+            x[:, ~valid] = 0.0  # which crops after normalising, and deeplab-pytorch, which pads with the mean)
+        out = {'img': torch.from_numpy(x), 'cls_label': torch.from_numpy(cls_label), 'meta': meta}
         if sal is not None:
             out['sal'] = torch.from_numpy(sal.astype(np.float32)[None] / 255.0)
         if seg is not None:
