@@ -120,3 +120,57 @@ def test_deeplabv2_config_lr_multipliers():
     for name, p in model.named_parameters():
         want = (0.2 if name.endswith('bias') else 0.1) if name.startswith('decode_head') else 0.01
         assert lr_of[id(p)] == pytest.approx(want), name
+
+
+def test_msc_training_outputs_and_losses():
+    """deeplab-pytorch's MSC: outputs at scales 1 / 0.5 / 0.75 + their max, one CE each on labels shrunk to the
+    output's size (nearest at pixel centres, as PIL)."""
+    import numpy as np
+    from PIL import Image
+
+    from wsss.models.losses.seg_losses import shrink_labels
+    torch.manual_seed(0)
+    m = SEGMENTERS.build(dict(type='DeepLabV2', backbone=TINY, num_classes=21, msc_scales=(0.5, 0.75))).train()
+    img = torch.randn(2, 3, 64, 64)
+    outs = m.msc_forward(img)
+    assert [tuple(o.shape[-2:]) for o in outs] == [(8, 8), (4, 4), (6, 6), (8, 8)]
+    full = outs[0]
+    ups = [F.interpolate(o, size=(8, 8), mode='bilinear', align_corners=False) for o in outs[1:3]]
+    torch.testing.assert_close(outs[-1], torch.maximum(full, torch.maximum(*ups)))
+    seg = torch.randint(0, 21, (2, 64, 64))
+    seg[:, :5] = 255
+    losses = m.loss({'img': img, 'seg': seg})
+    assert set(losses) == {'loss_ce', 'loss_ce_x0.5', 'loss_ce_x0.75', 'loss_ce_max', 'acc_seg'}
+    for name, out in zip(['loss_ce', 'loss_ce_x0.5', 'loss_ce_x0.75', 'loss_ce_max'], outs):
+        small = shrink_labels(seg, out.shape[-2:])
+        ref = np.stack([np.asarray(Image.fromarray(s.numpy().astype(np.float32)).resize(
+            out.shape[-2:][::-1], resample=Image.NEAREST)) for s in seg]).astype(np.int64)
+        np.testing.assert_array_equal(small.numpy(), ref)               # PIL's nearest, as deeplab-pytorch
+        valid = small != 255
+        want = F.cross_entropy(out.permute(0, 2, 3, 1)[valid], small[valid])
+        torch.testing.assert_close(losses[name], want)
+    # test time: the max fusion upsampled to the input; predict stays single-scale
+    m.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(m.predict_msc_max(img), F.interpolate(m.msc_forward(img)[-1], size=(64, 64),
+                                                                         mode='bilinear', align_corners=False))
+        torch.testing.assert_close(m.predict(img), F.interpolate(m(img), size=(64, 64), mode='bilinear',
+                                                                 align_corners=False))
+    with pytest.raises(ValueError, match='one loss_decode'):
+        SEGMENTERS.build(dict(type='SANet', backbone=dict(type='TinyBNBackbone'), num_classes=21, msc_scales=(0.5,)))
+
+
+def test_msc_max_evaluation_protocol():
+    import numpy as np
+
+    from wsss.stages.seg.evaluate import predict_probs, section_name
+    assert section_name('val', (1.0,), True, True, msc_max=True) == 'val_mscmax_flip_crf'
+    assert section_name('val', (0.5, 1.0), False, False) == 'val_ms'
+    torch.manual_seed(0)
+    m = SEGMENTERS.build(dict(type='DeepLabV2', backbone=TINY, num_classes=21)).eval()
+    image = np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    probs = predict_probs(m, image, msc_max=True)
+    from wsss.utils.imaging import normalize
+    with torch.no_grad():
+        want = m.predict_msc_max(torch.from_numpy(normalize(image))[None]).softmax(1)[0]
+    torch.testing.assert_close(probs, want)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Evaluate a segmenter: mIoU as mmsegmentation's IoUMetric computes it (dataset-level I/U, 255 ignored).
 
-Single scale by default; --ms (scales 0.5..1.75) and --flip and --crf (DeepLab-v2 VOC CRF) as the papers
+Single scale by default; --ms (scales 0.5..1.75, softmax averaged), --msc-max (deeplab-pytorch's test mode:
+max over the network's logits at scales 1 / 0.75 / 0.5), --flip and --crf (DeepLab-v2 VOC CRF) as the papers
 report. Results are added as a section to <out-dir>/metrics.json. --split test writes the VOC server layout.
 
 Example:
@@ -19,6 +20,8 @@ def main(argv=None):
     p.add_argument('--out-dir', help='where metrics.json (and PNGs) go; default: the checkpoint folder')
     p.add_argument('--split', default='val', help='list under ImageSets/Segmentation (test: server layout)')
     p.add_argument('--ms', action='store_true', help=f'multi-scale inference, scales {evaluate.MS_SCALES}')
+    p.add_argument('--msc-max', action='store_true',
+                   help="deeplab-pytorch's test protocol: max over the network's logits at scales 1 / 0.75 / 0.5")
     p.add_argument('--flip', action='store_true', help='average with the horizontally flipped pass')
     p.add_argument('--crf', action='store_true', help='dense-CRF post-processing (DeepLab-v2 VOC settings)')
     p.add_argument('--no-png', action='store_true', help='do not save predicted label PNGs')
@@ -26,7 +29,7 @@ def main(argv=None):
     args, cfg = parse_config(p, argv)
     return evaluate.run(cfg, args.checkpoint, out_dir=args.out_dir, split=args.split,
                         scales=evaluate.MS_SCALES if args.ms else (1.0,), flip=args.flip, crf=args.crf,
-                        save_png=not args.no_png, device=args.device)
+                        save_png=not args.no_png, device=args.device, msc_max=args.msc_max)
 
 
 if __name__ == '__main__':

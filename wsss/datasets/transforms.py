@@ -23,7 +23,9 @@ class AugmentConfig:
     """Standard WSSS augmentations; every field can be set from the config (``train_transforms=dict(...)``).
 
     - ``resize_long``: random long side in [lo, hi] (EPS/PSA ``RandomResizeLong``), or None.
-    - ``scale_range``: random rescale factor in [lo, hi] (DeepLab), or None.
+    - ``scale_range``: random rescale factor, uniform in [lo, hi], or None.
+    - ``scale_choices``: random rescale factor drawn from a list, e.g. (0.5, 0.75, 1.0, 1.25, 1.5) as
+      kazuto1011/deeplab-pytorch (``random.choice(SCALES)``), or None. At most one of the three rescalings.
     - ``flip``: horizontal flip with p = 0.5.
     - ``color_jitter``: (brightness, contrast, saturation, hue) like torchvision ``ColorJitter``, or None.
     - ``crop_size``: random crop, or None; where the crop overhangs the image the saliency is padded with 0, the
@@ -33,10 +35,16 @@ class AugmentConfig:
     """
     resize_long: Optional[Sequence[int]] = None
     scale_range: Optional[Sequence[float]] = None
+    scale_choices: Optional[Sequence[float]] = None
     flip: bool = True
     color_jitter: Optional[Sequence[float]] = None
     crop_size: Optional[int] = None
     resample: str = 'bicubic'
+
+    def __post_init__(self):
+        given = [k for k in ('resize_long', 'scale_range', 'scale_choices') if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f'choose one rescaling, not {given}')
 
 
 _RESAMPLE = {'bicubic': Image.BICUBIC, 'bilinear': Image.BILINEAR, 'nearest': Image.NEAREST}
@@ -73,6 +81,8 @@ def augment(img: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig,
         scale = target / max(h, w)
     elif cfg.scale_range is not None:
         scale = float(rng.uniform(cfg.scale_range[0], cfg.scale_range[1]))
+    elif cfg.scale_choices is not None:
+        scale = float(cfg.scale_choices[int(rng.integers(len(cfg.scale_choices)))])
     if scale is not None and scale != 1.0:
         size = (max(1, int(round(w * scale))), max(1, int(round(h * scale))))
         img, sal = _resize(img, size, resample), _resize(sal, size, resample)

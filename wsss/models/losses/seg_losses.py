@@ -2,9 +2,10 @@
 
 * :class:`SegCrossEntropyLoss` -- per-pixel softmax cross-entropy with ``ignore_index`` (255 = VOC border /
   padding). Logits at feature resolution are **bilinearly upsampled to the label size** (``align_corners=False``)
-  before the loss, as mmsegmentation does. (kazuto1011/deeplab-pytorch instead shrinks the *labels* with nearest
-  interpolation to the logit size; ``resize='labels'`` reproduces that.) The mean is over the non-ignored pixels
-  of the whole batch; a batch whose pixels are all ignored gives ``0`` (with a graph), never NaN.
+  before the loss, as mmsegmentation does. (kazuto1011/deeplab-pytorch instead shrinks the *labels* to the
+  logit size with PIL's nearest resampling, ``resize_labels`` in its ``main.py``; ``resize='labels'`` reproduces
+  that.) The mean is over the non-ignored pixels of the whole batch; a batch whose pixels are all ignored gives
+  ``0`` (with a graph), never NaN.
 
 Every loss multiplies its value by ``loss_weight``; that is where a method's weights (e.g. SANet's alpha/beta)
 live in the configs.
@@ -18,19 +19,41 @@ from torch import nn
 from wsss.registry import LOSSES
 
 
+def pil_nearest_index(n_in: int, n_out: int) -> list[int]:
+    """Source index of each output pixel in PIL's ``Image.NEAREST`` resize: pixel centres, with the sample
+    position accumulated step by step in double precision as Pillow's affine transform does (so its rounding at
+    exact half-way points is reproduced; torch's 'nearest-exact' differs there, e.g. 64 -> 6)."""
+    step = n_in / n_out
+    x, idx = step * 0.5, []
+    for _ in range(n_out):
+        idx.append(min(int(x), n_in - 1))
+        x += step
+    return idx
+
+
+def shrink_labels(labels: torch.Tensor, size) -> torch.Tensor:
+    """(B, H, W) integer labels -> (B, h, w), nearest at pixel centres exactly as PIL's ``Image.NEAREST``."""
+    h, w = (int(v) for v in size)
+    iy = torch.tensor(pil_nearest_index(labels.shape[-2], h), device=labels.device)
+    ix = torch.tensor(pil_nearest_index(labels.shape[-1], w), device=labels.device)
+    return labels.long()[:, iy][:, :, ix]
+
+
 def resize_logits_or_labels(logits: torch.Tensor, labels: torch.Tensor, resize: str = 'logits',
                             align_corners: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Bring ``logits`` (B,C,h,w) and ``labels`` (B,H,W) to one size.
 
-    ``resize='logits'``: bilinear upsampling of the logits to (H, W). ``resize='labels'``: nearest
-    downsampling of the labels to (h, w) (kazuto1011/deeplab-pytorch).
+    ``resize='logits'``: bilinear upsampling of the logits to (H, W). ``resize='labels'``: nearest downsampling of
+    the labels to (h, w), sampling at pixel centres exactly as PIL's ``Image.NEAREST`` does in kazuto1011/
+    deeplab-pytorch (:func:`shrink_labels`; torch's plain ``'nearest'`` samples the top-left corner and shifts the
+    labels).
     """
     if logits.shape[-2:] == labels.shape[-2:]:
         return logits, labels
     if resize == 'logits':
         logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear', align_corners=align_corners)
     elif resize == 'labels':
-        labels = F.interpolate(labels[:, None].float(), size=logits.shape[-2:], mode='nearest')[:, 0].long()
+        labels = shrink_labels(labels, logits.shape[-2:])
     else:
         raise ValueError(f"resize must be 'logits' or 'labels', got {resize!r}")
     return logits, labels

@@ -61,6 +61,9 @@ def pixel_accuracy(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int
 class BaseDecodeHead(nn.Module):
     """Stage selection, the loss and the accuracy log shared by all heads (module docstring)."""
 
+    #: the head's training loss is ``loss_decode`` on its one output (multi-scale training can reuse it)
+    single_loss = True
+
     def __init__(self, in_channels: IntOrSeq, num_classes: int = 21, in_index: IntOrSeq = -1,
                  loss_decode: Optional[dict] = None, align_corners: bool = False):
         super().__init__()

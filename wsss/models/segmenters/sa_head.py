@@ -28,10 +28,10 @@ Losses (paper, Sec. 3.4 / Fig. 4 ablation: best alpha = 0.2, beta = 0.8)::
 
 ``L_mask``: per-pixel CE (ignore 255) on the fused mask logits; ``L_den``: per-pixel CE on the dense FCN
 logits; ``L_cat``: multi-label soft margin (binary cross-entropy) on the class-presence logits. alpha and beta
-are the ``loss_weight`` of ``loss_cat`` / ``loss_den``. ``L_cat``'s target is ``batch['cls_label']`` (image labels, 20 foreground classes)
-when present -- in WSSS these are the real image-level labels -- otherwise the classes present in
-``batch['seg']`` (ignoring 255). With ``cat_include_background=True`` the target has ``num_classes`` entries
-and is always derived from ``seg``.
+are the ``loss_weight`` of ``loss_cat`` / ``loss_den``. ``L_cat``'s target is ``batch['cls_label']`` (image
+labels, 20 foreground classes) when present -- in WSSS these are the real image-level labels -- otherwise the
+classes present in ``batch['seg']`` (ignoring 255). With ``cat_include_background=True`` the target has
+``num_classes`` entries and is always derived from ``seg``.
 
 Source: the paper gives the loss equation, the weights and Fig. 3's description ("the SA heads generate
 multi-scale class-wise masks ... supervised by the categorical regions of the ground truth; the masks guide the
@@ -82,6 +82,8 @@ class SAHead(BaseDecodeHead):
     """SANet head (module docstring). ``forward(feats)`` -> fused mask logits; ``forward_all`` -> dict with
     ``mask`` (B,C,h,w), ``cat`` (B,K), ``dense`` (B,C,h',w'); ``loss`` -> ``loss_mask``, ``loss_cat``,
     ``loss_den`` (each already weighted by its ``loss_weight``) and ``acc_seg``."""
+
+    single_loss = False  # L_mask + alpha L_cat + beta L_den
 
     def __init__(self, in_channels, num_classes: int = 21, in_index: Sequence[int] = (0, 1, 2, 3),
                  channels: int = 128, pool_kernel: int = 2, num_convs: int = 2, fuse_channels: int = 256,

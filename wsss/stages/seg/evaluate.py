@@ -35,8 +35,9 @@ MS_SCALES = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
 
 @torch.no_grad()
 def predict_probs(model, image: np.ndarray, scales: Sequence[float] = (1.0,), flip: bool = False,
-                  device: torch.device = torch.device('cpu')) -> torch.Tensor:
-    """Softmax probabilities (21, H, W): average over scales (bilinear resize) and horizontal flips."""
+                  device: torch.device = torch.device('cpu'), msc_max: bool = False) -> torch.Tensor:
+    """Softmax probabilities (21, H, W): average over scales (bilinear resize) and horizontal flips. With
+    ``msc_max`` each pass is deeplab-pytorch's multi-scale max fusion (``model.predict_msc_max``)."""
     h, w = image.shape[:2]
     x = torch.from_numpy(normalize(image))[None].to(device)
     probs = []
@@ -45,16 +46,17 @@ def predict_probs(model, image: np.ndarray, scales: Sequence[float] = (1.0,), fl
                                               mode='bilinear', align_corners=False)
         passes = [xs, xs.flip(-1)] if flip else [xs]
         for k, inp in enumerate(passes):
-            logits = model.predict(inp)
+            logits = model.predict_msc_max(inp) if msc_max else model.predict(inp)
             if k == 1:
                 logits = logits.flip(-1)
             probs.append(F.interpolate(logits, size=(h, w), mode='bilinear', align_corners=False).softmax(1)[0])
     return (sum(probs) / len(probs)).cpu()
 
 
-def section_name(split: str, scales: Sequence[float], flip: bool, crf: bool) -> str:
-    """``<split>_<ss|ms>[_flip][_crf]``: the record section of one evaluation protocol."""
-    return f'{split}_' + ('ms' if len(scales) > 1 else 'ss') + ('_flip' if flip else '') + ('_crf' if crf else '')
+def section_name(split: str, scales: Sequence[float], flip: bool, crf: bool, msc_max: bool = False) -> str:
+    """``<split>_<ss|ms|mscmax>[_flip][_crf]``: the record section of one evaluation protocol."""
+    mode = 'mscmax' if msc_max else 'ms' if len(scales) > 1 else 'ss'
+    return f'{split}_{mode}' + ('_flip' if flip else '') + ('_crf' if crf else '')
 
 
 def has_section(out_dir: str | Path, section: str) -> bool:
@@ -64,9 +66,12 @@ def has_section(out_dir: str | Path, section: str) -> bool:
 
 def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split: str = 'val',
         scales: Sequence[float] = (1.0,), flip: bool = False, crf: bool = False, save_png: bool = True,
-        model=None, device: str = 'auto') -> dict:
+        model=None, device: str = 'auto', msc_max: bool = False) -> dict:
     """Evaluate a segmenter; returns the record's sections (rank 0) and writes ``metrics.json`` in ``out_dir``
-    (default: the checkpoint's folder)."""
+    (default: the checkpoint's folder). ``msc_max``: deeplab-pytorch's test protocol (max over the scales
+    1 / 0.75 / 0.5 of the network's logits), exclusive with ``scales``."""
+    if msc_max and len(scales) > 1:
+        raise ValueError('msc_max is its own multi-scale protocol: give scales=(1.0,) with it')
     rank, world = setup_distributed()
     dev = pick_device(device)
     if model is None:
@@ -76,7 +81,7 @@ def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split
     has_gt = all((dataset.ann_dir / f'{i}.png').is_file() for i in dataset.ids)
     out_dir = Path(out_dir) if out_dir is not None else Path(checkpoint).parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    section = section_name(split, scales, flip, crf)
+    section = section_name(split, scales, flip, crf, msc_max)
     png_dir = out_dir / (f'pred_{section}' if has_gt else 'results/VOC2012/Segmentation/comp6_test_cls')
     logger = get_logger(out_dir, 'eval_seg')
     crf_params = CRFParams.deeplab_v2() if crf else None
@@ -85,7 +90,7 @@ def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split
     for i in tqdm(indices, desc=f'eval {section}', disable=None if rank == 0 else True, mininterval=2):
         item = dataset[i]
         image, image_id = item['image'], item['meta']['id']
-        probs = predict_probs(model, image, scales, flip, dev)
+        probs = predict_probs(model, image, scales, flip, dev, msc_max)
         if crf_params is not None:
             probs = torch.from_numpy(dense_crf(image, probs.numpy().astype(np.float32), crf_params))
         pred = probs.argmax(0).numpy().astype(np.uint8)
@@ -101,7 +106,7 @@ def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split
         logger.info(f'{split}: no ground truth; predictions written to {png_dir}')
         return {}
     res = cm.compute()
-    res['extra'] = {'scales': list(scales), 'flip': flip, 'crf': crf}
+    res['extra'] = {'scales': list(scales), 'flip': flip, 'crf': crf, 'msc_max': msc_max}
     rec = update_section(out_dir, 'eval_seg', section, res, config=config_source(cfg),
                          inputs={'checkpoint': str(checkpoint), 'data_root': str(cfg.data_root),
                                  'label_dir': cfg.get('label_dir')})
