@@ -22,10 +22,12 @@ def main(argv=None) -> int:
                     help='DUTS-layout salient-object images, split 80/20 (%(default)s)')
     ap.add_argument('--size', type=int, default=DEFAULTS['size'], help='image side in px (%(default)s)')
     ap.add_argument('--seed', type=int, default=DEFAULTS['seed'], help='seed (%(default)s)')
+    ap.add_argument('--voc-aug', action='store_true',
+                    help='also the VOC-aug layout of the VOC configs (SegmentationClassAug/, train_aug.txt = train)')
     ap.add_argument('--quiet', action='store_true', help='no progress lines')
     a = ap.parse_args(argv)
     summary = generate(a.out_dir, num_train=a.num_train, num_val=a.num_val, num_sod=a.num_sod, size=a.size,
-                       seed=a.seed, verbose=not a.quiet)
+                       seed=a.seed, verbose=not a.quiet, voc_aug=a.voc_aug)
     print(f"wrote {summary['root']}: {summary['train']} train, {summary['val']} val, {summary['sod']} sod "
           f"in {summary['seconds']} s")
     return 0

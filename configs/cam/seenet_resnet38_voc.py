@@ -1,4 +1,5 @@
-# seenet on ResNet-38 (EPS/PSA wide ResNet-38, OS 8, frozen BN), PASCAL VOC 2012 train_aug, official EPS recipe:
+# SeeNet's heads on EPS's ResNet-38 (the paper used VGG-16: configs/cam/seenet_vgg16_voc.py), for comparisons
+# on one backbone. SeeNet on ResNet-38 (OS 8, frozen BN), PASCAL VOC 2012 train_aug, the EPS recipe:
 # batch 8, crop 448, random long side 256-512, lr 0.01 (head x10), poly 0.9, 20k iterations, wd 5e-4.
 # ImageNet init: model.backbone.pretrained=<resnet38 .pth converted from ilsvrc-cls_rna-a1_cls1000_ep-0001.params>
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/cam_seenet.py', '../_base_/datasets/voc12_cam.py',

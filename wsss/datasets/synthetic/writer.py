@@ -87,9 +87,12 @@ Deterministic: the same arguments give the same bytes; every image can be regene
 
 def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
              num_val: int = params.DEFAULTS['num_val'], num_sod: int = params.DEFAULTS['num_sod'],
-             size: int = params.DEFAULTS['size'], seed: int = params.DEFAULTS['seed'], verbose: bool = False) -> dict:
+             size: int = params.DEFAULTS['size'], seed: int = params.DEFAULTS['seed'], verbose: bool = False,
+             voc_aug: bool = False) -> dict:
     """Write the whole data set under ``out_dir`` (see :mod:`wsss.datasets.synthetic` and the README it
-    writes).
+    writes). ``voc_aug``: also the VOC-aug layout the VOC configs read (``SegmentationClassAug/`` with the
+    same masks, ``ImageSets/Segmentation/train_aug.txt`` = train), so a paper recipe runs on this set with
+    only ``data_root`` changed.
 
     Returns a summary dict (counts and seconds). Existing files with the same names are overwritten;
     nothing else under ``out_dir`` is touched.
@@ -113,6 +116,8 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
             good, poor = saliency_maps(smp, seed, split, i)
             atomic_write_bytes(root / 'JPEGImages' / f'{name}.jpg', _jpeg_bytes(smp.image))
             save_label_png(root / 'SegmentationClass' / f'{name}.png', smp.label)
+            if voc_aug:
+                save_label_png(root / 'SegmentationClassAug' / f'{name}.png', smp.label)
             save_gray_png(root / REGIONS_DIR / f'{name}.png', smp.regions)
             save_gray_png(root / 'saliency' / 'good' / f'{name}.png', good)
             save_gray_png(root / 'saliency' / 'poor' / f'{name}.png', poor)
@@ -124,6 +129,8 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
     for split in ('train', 'val'):
         atomic_write_bytes(seg / f'{split}.txt', ''.join(f'{x}\n' for x in lists[split]).encode())
     atomic_write_bytes(seg / 'trainval.txt', ''.join(f'{x}\n' for x in lists['train'] + lists['val']).encode())
+    if voc_aug:
+        atomic_write_bytes(seg / 'train_aug.txt', ''.join(f'{x}\n' for x in lists['train']).encode())
 
     sod_names = []
     for i in range(num_sod):
