@@ -48,14 +48,21 @@ def atomic_save_image(path: str | os.PathLike, img: Image.Image) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def save_label_png(path: str | os.PathLike, label: np.ndarray) -> None:
-    """Save an (H, W) uint8 label map as a VOC palette PNG, atomically."""
+def encode_label_png(label: np.ndarray, name: str = 'label map') -> bytes:
+    """The bytes of an (H, W) uint8 label map as a VOC palette PNG (what ``save_label_png`` writes)."""
     label = np.asarray(label)
     if label.ndim != 2:
-        raise ValueError(f'{path}: a label map must be 2-D, got shape {label.shape}')
+        raise ValueError(f'{name}: a label map must be 2-D, got shape {label.shape}')
     img = Image.fromarray(label.astype(np.uint8), mode='P')
     img.putpalette(VOC_PALETTE)
-    atomic_save_image(path, img)
+    buf = io.BytesIO()
+    img.save(buf, format='PNG')
+    return buf.getvalue()
+
+
+def save_label_png(path: str | os.PathLike, label: np.ndarray) -> None:
+    """Save an (H, W) uint8 label map as a VOC palette PNG, atomically."""
+    atomic_write_bytes(path, encode_label_png(label, str(path)))
 
 
 def save_gray_png(path: str | os.PathLike, arr: np.ndarray) -> None:
