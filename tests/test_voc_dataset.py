@@ -116,3 +116,24 @@ def test_labels_file_for_images_without_masks(tiny_voc, tmp_path):
     lab = ds[(0, 0)]['cls_label']
     assert lab[0] == 1 and lab[14] == 1 and lab.sum() == 2
     assert Image.open(tiny_voc / 'JPEGImages' / f'{ids[0]}.jpg').size == (56, 40)
+
+
+def test_labels_file_relative_to_the_data_root_and_irn_integer_keys(tiny_voc):
+    from wsss.datasets.voc import load_labels_file
+    ids = (tiny_voc / 'ImageSets' / 'Segmentation' / 'train.txt').read_text().split()
+    labels = {int(i.replace('_', '')): np.eye(20, dtype=np.float32)[k] for k, i in enumerate(ids)}   # IRN layout
+    np.save(tiny_voc / 'cls_labels_irn.npy', labels)
+    loaded = load_labels_file(tiny_voc / 'cls_labels_irn.npy')
+    assert sorted(loaded) == sorted(ids) and loaded[ids[1]][1] == 1
+    ds = VOCDataset(str(tiny_voc), 'train', mode='cam', labels_file='cls_labels_irn.npy', require_masks=False,
+                    transforms=dict(crop_size=16))
+    assert ds.cls_label(ids[2])[2] == 1
+
+
+def test_outputs_are_ordinary_files(tmp_path):
+    import os
+    from wsss.utils.io import save_label_png
+    save_label_png(tmp_path / 'a.png', np.zeros((4, 4), np.uint8))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / 'a.png').stat().st_mode & 0o777 == 0o666 & ~umask

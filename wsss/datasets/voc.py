@@ -48,10 +48,19 @@ def labels_from_mask(mask: np.ndarray) -> np.ndarray:
     return lab
 
 
+def _voc_id(key) -> str:
+    """A labels-file key as a VOC id: integers (IRN's encoding of ``YYYY_NNNNNN``) are decoded."""
+    if isinstance(key, (int, np.integer)):
+        return f'{int(key) // 10**6}_{int(key) % 10**6:06d}'
+    return str(key)
+
+
 def load_labels_file(path: str | Path) -> dict[str, np.ndarray]:
     """Image-level labels: JSON ``{id: [class idx 0..19]}`` or official ``cls_labels.npy`` (``{id: (20,)}``).
 
-    The ``.npy`` form is a pickled dict (that is how PSA/EPS ship it); only load files you trust.
+    The ``.npy`` form is a pickled dict (that is how PSA/EPS ship it); only load files you trust. IRN/ReCAM-style
+    files key it by the id as an integer (``2007000032``), read as ``'2007_000032'`` (IRN's
+    ``decode_int_filename``).
     """
     path = Path(path)
     if not path.is_file():
@@ -65,7 +74,7 @@ def load_labels_file(path: str | Path) -> dict[str, np.ndarray]:
             out[k] = v
         return out
     raw = np.load(path, allow_pickle=True).item()
-    return {str(k): np.asarray(v, np.float32).reshape(NUM_CLASSES) for k, v in raw.items()}
+    return {_voc_id(k): np.asarray(v, np.float32).reshape(NUM_CLASSES) for k, v in raw.items()}
 
 
 @DATASETS.register_module()
@@ -79,7 +88,7 @@ class VOCDataset(torch.utils.data.Dataset):
             augmentation; raw uint8 image in ``meta['image']`` too).
         ann_dir: ground-truth mask folder (``SegmentationClass`` or ``SegmentationClassAug``).
         label_dir: training labels for ``mode='seg'`` (pseudo-labels, or ``ann_dir`` for full supervision).
-        labels_file: image-level labels when masks are absent.
+        labels_file: image-level labels when masks are absent (relative to ``data_root`` unless absolute).
         saliency: a saliency source (``wsss.saliency``) or None.
         transforms: ``AugmentConfig`` fields.
     """
@@ -107,7 +116,7 @@ class VOCDataset(torch.utils.data.Dataset):
         self.label_dir = resolve_dir(self.data_root, label_dir) if label_dir else None
         self.saliency = saliency
         self.aug = AugmentConfig(**(transforms or {})) if mode != 'infer' else None
-        self.labels = load_labels_file(labels_file) if labels_file else None
+        self.labels = load_labels_file(resolve_dir(self.data_root, labels_file)) if labels_file else None
         if mode == 'seg' and self.label_dir is None:
             raise ValueError("mode='seg' needs label_dir (pseudo-labels, or SegmentationClass for full supervision)")
         # masks are required when the image-level labels must come from them
@@ -148,9 +157,10 @@ class VOCDataset(torch.utils.data.Dataset):
         img = load_image(self.image_path(image_id))
         h, w = img.shape[:2]
         meta = {'id': image_id, 'ori_size': (h, w)}
+        if self.mode == 'infer':  # images without labels (VOC test) are inferred too: cls_label None
+            known = self.labels is not None or (self.ann_dir / f'{image_id}.png').is_file()
+            return {'image': img, 'cls_label': self.cls_label(image_id) if known else None, 'meta': meta}
         cls_label = self.cls_label(image_id)
-        if self.mode == 'infer':
-            return {'image': img, 'cls_label': cls_label, 'meta': meta}
         sal = self.load_saliency(image_id, (h, w)) if self.mode == 'cam' else None
         seg = None
         if self.mode == 'seg':
