@@ -3,6 +3,7 @@
 # EPS on ResNet-38 (EPS/PSA wide ResNet-38, OS 8, frozen BN), PASCAL VOC 2012 train_aug, official EPS recipe:
 # batch 8, crop 448, random long side 256-512, lr 0.01 (head x10), poly 0.9, 20k iterations, wd 5e-4.
 # ImageNet init: model.backbone.pretrained=<resnet38 .pth converted from ilsvrc-cls_rna-a1_cls1000_ep-0001.params>
+#   (python tools/convert_weights.py --format resnet38-mxnet ilsvrc-cls_rna-a1_cls1000_ep-0001.params OUT.pth)
 _base_ = ['../_base_/default_runtime.py', '../_base_/models/cam_eps.py', '../_base_/datasets/voc12_cam.py',
           '../_base_/schedules/cam_sgd_poly_20k.py']
 data_root = 'data/VOCdevkit/VOC2012'

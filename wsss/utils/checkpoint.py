@@ -1,27 +1,67 @@
-"""Safe checkpoint loading: ``weights_only=True`` or safetensors, with clear errors."""
+"""Safe checkpoint loading: ``weights_only=True`` or safetensors, with clear errors.
+
+``.safetensors`` files hold tensors only; one written by :func:`save_checkpoint_file` with a ``meta`` keeps it as
+JSON under the header metadata key :data:`SAFETENSORS_META_KEY`, and :func:`load_checkpoint_file` returns such a
+file as ``{'state_dict': tensors, 'meta': meta}`` (the layout of our ``.pth`` checkpoints). Other safetensors files
+load as a plain dict of tensors.
+
+An MXNet NDArray file (``*.params``, ``mx.nd.save``) is refused with the command that converts it
+(``tools/convert_weights.py``); it is recognised by its first 8 bytes, ``kMXAPINDArrayListMagic`` = 0x112 as a
+little-endian uint64 (apache/mxnet ``src/ndarray/ndarray.cc``, ``NDArray::Save``).
+"""
 from __future__ import annotations
 
 import io
+import json
 import os
+import shlex
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import torch
 
 from wsss.utils.io import atomic_write_bytes
 
+#: first 8 bytes of an MXNet NDArray list file: kMXAPINDArrayListMagic (uint64, little-endian)
+MXNET_NDARRAY_LIST_MAGIC = 0x112
+#: safetensors header metadata key holding our checkpoint ``meta`` as JSON
+SAFETENSORS_META_KEY = 'wsss_meta'
+
+
+def is_mxnet_ndarray_file(path: str | os.PathLike) -> bool:
+    """True when the file starts with MXNet's NDArray list magic (module docstring)."""
+    with open(path, 'rb') as f:
+        return f.read(8) == MXNET_NDARRAY_LIST_MAGIC.to_bytes(8, 'little')
+
+
+def mxnet_convert_command(path: str | os.PathLike) -> str:
+    """The command that turns an MXNet ResNet-38 ``.params`` file into a ``.pth`` our loaders read."""
+    path = Path(path)
+    return (f'python tools/convert_weights.py --format resnet38-mxnet {shlex.quote(str(path))} '
+            f'{shlex.quote(str(path.with_suffix(".pth")))}')
+
 
 def load_checkpoint_file(path: str | os.PathLike, map_location: str | torch.device = 'cpu') -> Any:
-    """Load a ``.pth``/``.pt`` (``weights_only=True``) or ``.safetensors`` file; say which file and what is wrong."""
+    """Load a ``.pth``/``.pt`` (``weights_only=True``) or ``.safetensors`` file; say which file and what is wrong.
+
+    A safetensors file carrying our ``meta`` comes back as ``{'state_dict', 'meta'}`` (module docstring); an
+    MXNet ``.params`` file raises an error that gives the convert command."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    if is_mxnet_ndarray_file(path):
+        raise RuntimeError(f'{path} is an MXNet NDArray file (mx.nd.save / *.params), not a PyTorch checkpoint. '
+                           f'Convert it once and pass the .pth instead:\n  {mxnet_convert_command(path)}')
     if path.suffix == '.safetensors':
-        from safetensors.torch import load_file
+        from safetensors import safe_open
         try:
-            return load_file(str(path), device=str(map_location))
+            with safe_open(str(path), framework='pt', device=str(map_location)) as f:
+                header = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in f.keys()}
+            meta = json.loads(header[SAFETENSORS_META_KEY]) if SAFETENSORS_META_KEY in header else None
         except Exception as e:  # noqa: BLE001 - re-raised with the file name
             raise RuntimeError(f'{path}: not a readable safetensors file ({e})') from e
+        return tensors if meta is None else {'state_dict': tensors, 'meta': meta}
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # noqa: BLE001
@@ -71,8 +111,30 @@ def load_state_dict_checked(module: torch.nn.Module, state_dict: Mapping[str, to
     module.load_state_dict(state_dict, strict=strict)
 
 
+def checkpoint_meta(obj: Any) -> dict:
+    """The ``meta`` dict of a loaded ``{'state_dict', 'meta'}`` checkpoint; ``{}`` for anything else."""
+    if isinstance(obj, Mapping) and 'state_dict' in obj and isinstance(obj.get('meta'), Mapping):
+        return dict(obj['meta'])
+    return {}
+
+
 def save_checkpoint_atomic(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` to a temporary file and rename into place."""
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def save_checkpoint_file(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike,
+                         meta: Optional[Mapping[str, Any]] = None) -> None:
+    """Write a state_dict atomically, the format chosen by the suffix: ``.safetensors`` (tensors made contiguous;
+    ``meta`` as JSON in the header, see the module docstring), anything else ``torch.save`` of
+    ``{'state_dict', 'meta'}`` (or of the raw state_dict when ``meta`` is None). Both load back through
+    :func:`load_checkpoint_file` + :func:`extract_state_dict` / :func:`checkpoint_meta`."""
+    if Path(path).suffix == '.safetensors':
+        from safetensors.torch import save as st_save
+        header = None if meta is None else {SAFETENSORS_META_KEY: json.dumps(dict(meta), sort_keys=True)}
+        atomic_write_bytes(path, st_save({k: v.contiguous() for k, v in state_dict.items()}, metadata=header))
+    else:
+        save_checkpoint_atomic(dict(state_dict) if meta is None else
+                               {'state_dict': dict(state_dict), 'meta': dict(meta)}, path)

@@ -5,7 +5,8 @@
 #   * ImageNet torchvision file (resnet101-63fe2227.pth / resnet101-cd907fc2.pth): keep style='pytorch'.
 #   * deeplab-pytorch's Caffe COCO init (deeplabv1_resnet101-coco.pth) or OAA's R101: set style='caffe'
 #     (stride in 1x1, ceil-mode pool, BGR 0-255 mean-subtracted input converted inside the backbone);
-#     keys are converted, ASPP/fc keys of the source task are dropped.
+#     keys are converted, ASPP/fc keys of the source task are dropped. Loading it with style='pytorch' is
+#     an error. `tools/convert_weights.py --format deeplab-coco` writes it once in our keys (meta style caffe).
 model = dict(
     type='DeepLabV2',
     num_classes=21,

@@ -30,13 +30,15 @@ class InputRenorm(nn.Module):
                  out_mean: Sequence[float] = IMAGENET_MEAN, out_std: Sequence[float] = IMAGENET_STD,
                  scale: float = 1.0, bgr: bool = False):
         super().__init__()
-        in_mean, in_std = torch.tensor(in_mean, dtype=torch.float64), torch.tensor(in_std, dtype=torch.float64)
-        out_mean, out_std = torch.tensor(out_mean, dtype=torch.float64), torch.tensor(out_std, dtype=torch.float64)
+        # constants on the CPU even under a meta default device (key layouts are built on 'meta')
+        f64 = dict(dtype=torch.float64, device='cpu')
+        in_mean, in_std = torch.tensor(in_mean, **f64), torch.tensor(in_std, **f64)
+        out_mean, out_std = torch.tensor(out_mean, **f64), torch.tensor(out_std, **f64)
         a = in_std * scale / out_std
         b = (in_mean * scale - out_mean) / out_std
         self.bgr = bool(bgr)
-        self.identity = (not self.bgr) and torch.allclose(a, torch.ones(3, dtype=torch.float64)) and \
-            torch.allclose(b, torch.zeros(3, dtype=torch.float64))
+        self.identity = (not self.bgr) and torch.allclose(a, torch.ones(3, **f64)) and \
+            torch.allclose(b, torch.zeros(3, **f64))
         self.register_buffer('a', a.float().view(1, 3, 1, 1), persistent=False)
         self.register_buffer('b', b.float().view(1, 3, 1, 1), persistent=False)
 

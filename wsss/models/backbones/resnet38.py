@@ -23,7 +23,8 @@ frozen (``norm_eval=True``), and ``conv1a, b2, b2_1, b2_2`` are frozen (``frozen
 ``forward_as_dict`` outputs.
 
 Pretrained weights (``pretrained=path``): a local ``.pth``/``.safetensors`` holding the converted ImageNet
-weights (official names, e.g. produced by :func:`convert_mxnet_keys`), a raw MXNet-named dict (converted on the
+weights (official names, e.g. written by ``tools/convert_weights.py --format resnet38-mxnet`` from the MXNet
+``.params`` file, renamed by :func:`convert_mxnet_keys`), a raw MXNet-named dict in a torch file (converted on the
 fly), or a full EPS/PSA checkpoint (``fc8.*`` and other non-backbone keys are ignored). Only
 ``num_batches_tracked`` buffers may be missing; anything else missing is an error. Nothing is downloaded.
 """

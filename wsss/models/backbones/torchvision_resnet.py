@@ -22,8 +22,10 @@ under ``state_dict``/``model``; ``module.`` prefix stripped). The layout is dete
 * torchvision ImageNet files (``resnet101-63fe2227.pth``, ``resnet101-cd907fc2.pth``, ...): keys are used as
   they are (``conv1.weight``, ``bn1.*``, ``layer{1-4}.{i}.conv{1-3}.weight``, ``.bn{1-3}.*``,
   ``.downsample.{0,1}.*``); ``fc.*`` is dropped. This backbone's own ``state_dict`` has exactly these keys.
-* kazuto1011/deeplab-pytorch layout (Caffe conversions; optional ``base.`` prefix of the MSC wrapper),
-  converted by :func:`convert_deeplab_resnet_keys`::
+* kazuto1011/deeplab-pytorch layout (Caffe conversions: ``deeplabv1_resnet101-coco.pth`` has no prefix, the MSC
+  wrapper's files ``base.``, older versions' ``scale.`` -- the MSC wrapper's attribute name before it became
+  ``base`` -- with ``proj`` for ``shortcut`` and ``aspp.stages.*``), converted by
+  :func:`convert_deeplab_resnet_keys`::
 
       layer1.conv1.conv.weight                      -> conv1.weight
       layer1.conv1.bn.{weight,bias,running_*}       -> bn1.*
@@ -34,9 +36,15 @@ under ``state_dict``/``model``; ``module.`` prefix stripped). The layout is dete
       aspp.*, fc.*                                  -> dropped (classifier of the source task)
 
 * a checkpoint of a whole segmenter: the ``backbone.*`` keys are taken.
+* a file written by ``tools/convert_weights.py`` (``{'state_dict', 'meta': {'style', ...}}``, our keys).
 
 Missing ``num_batches_tracked`` buffers are filled in; any other missing, unexpected or mis-shaped key is an
 error naming the file.
+
+Style check (:func:`source_style`): weights made for one style are refused by the other, with the setting to
+change. The source style is ``meta['style']`` of a converted file when it records one, else ``'caffe'`` for the
+deeplab-pytorch key layout (every deeplab-pytorch file is a Caffe conversion), else unknown (torchvision-named
+files without meta: torchvision's, timm's, or a segmenter's ``backbone.*``) and accepted by both styles.
 
 Options: ``frozen_stages`` (-1: none, 0: stem, k: stem and layer1..k: eval mode and no gradient),
 ``norm_eval`` (every BatchNorm in eval mode with weight/bias frozen, as DeepLab-v2 trains).
@@ -53,13 +61,25 @@ from torch import nn
 from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, apply_freezing,
                                                   fill_num_batches_tracked, train_with_frozen)
 from wsss.registry import BACKBONES
-from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
+from wsss.utils.checkpoint import (checkpoint_meta, extract_state_dict, load_checkpoint_file, load_state_dict_checked,
+                                   strip_prefix)
 
 CAFFE_MEAN_RGB = (122.675, 116.669, 104.008)  # DeepLab's BGR mean (104.008, 116.669, 122.675), in RGB order
 _DILATIONS = {8: (False, True, True), 16: (False, False, True), 32: (False, False, False)}
 _BRANCH = {'reduce': ('conv1', 'bn1'), 'conv3x3': ('conv2', 'bn2'), 'increase': ('conv3', 'bn3'),
            'shortcut': ('downsample.0', 'downsample.1'), 'proj': ('downsample.0', 'downsample.1')}
 _DEEPLAB_BLOCK = re.compile(r'^layer([2-5])\.block(\d+)\.(reduce|conv3x3|increase|shortcut|proj)\.(conv|bn)\.(\w+)$')
+
+
+#: prefixes of deeplab-pytorch's MSC wrapper: ``base`` (current), ``scale`` (older versions)
+_MSC_PREFIXES = ('base.', 'scale.')
+
+
+def _strip_msc(key: str) -> str:
+    for p in _MSC_PREFIXES:
+        if key.startswith(p):
+            return key[len(p):]
+    return key
 
 
 def convert_deeplab_resnet_keys(state_dict: dict) -> tuple[dict, list[str]]:
@@ -69,7 +89,7 @@ def convert_deeplab_resnet_keys(state_dict: dict) -> tuple[dict, list[str]]:
     """
     out, dropped = {}, []
     for key, v in state_dict.items():
-        k = key[len('base.'):] if key.startswith('base.') else key
+        k = _strip_msc(key)
         if k.startswith('layer1.conv1.conv.'):
             out['conv1.' + k[len('layer1.conv1.conv.'):]] = v
         elif k.startswith('layer1.conv1.bn.'):
@@ -83,9 +103,30 @@ def convert_deeplab_resnet_keys(state_dict: dict) -> tuple[dict, list[str]]:
     return out, dropped
 
 
-def _is_deeplab_layout(state_dict: dict) -> bool:
+def is_deeplab_layout(state_dict: dict) -> bool:
+    """Keys of kazuto1011/deeplab-pytorch's ResNet (any MSC prefix; module docstring)."""
     return any(k.endswith('layer1.conv1.conv.weight') for k in state_dict) or \
-        any(_DEEPLAB_BLOCK.match(k[len('base.'):] if k.startswith('base.') else k) for k in state_dict)
+        any(_DEEPLAB_BLOCK.match(_strip_msc(k)) for k in state_dict)
+
+
+def source_style(state_dict: dict, meta: Optional[dict] = None) -> Optional[str]:
+    """The style the weights were made for: ``meta['style']`` when it is ``'pytorch'``/``'caffe'``, else
+    ``'caffe'`` for the deeplab-pytorch layout, else ``None`` (unknown)."""
+    style = (meta or {}).get('style')
+    if style in ('pytorch', 'caffe'):
+        return style
+    return 'caffe' if is_deeplab_layout(state_dict) else None
+
+
+def check_style(path, want: str, have: Optional[str]) -> None:
+    """Refuse weights made for the other style (module docstring), naming the setting to change."""
+    if have is None or have == want:
+        return
+    what = ('Caffe-converted MSRA/DeepLab ResNet weights (BGR 0-255 mean-subtracted input, stride in the 1x1 '
+            'conv)' if have == 'caffe' else 'torchvision-style ResNet weights (RGB ImageNet mean/std input, '
+            'stride in the 3x3 conv)')
+    raise ValueError(f"{path} holds {what}, but the backbone is built with style={want!r}: set "
+                     f"model.backbone.style='{have}' (e.g. --cfg-options model.backbone.style={have})")
 
 
 @BACKBONES.register_module()
@@ -160,10 +201,12 @@ class TorchvisionResNet(nn.Module):
 
     def load_pretrained(self, path: str) -> None:
         """Load a local checkpoint (torchvision, deeplab-pytorch or segmenter layout; module docstring)."""
-        sd = strip_prefix(extract_state_dict(load_checkpoint_file(path), path), 'module.')
+        obj = load_checkpoint_file(path)
+        sd = strip_prefix(extract_state_dict(obj, path), 'module.')
         if any(k.startswith('backbone.') for k in sd):
             sd = {k[len('backbone.'):]: v for k, v in sd.items() if k.startswith('backbone.')}
-        if _is_deeplab_layout(sd):
+        check_style(path, self.style, source_style(sd, checkpoint_meta(obj)))
+        if is_deeplab_layout(sd):
             sd, _ = convert_deeplab_resnet_keys(sd)
         else:
             sd = {k: v for k, v in sd.items() if not k.startswith('fc.')}
