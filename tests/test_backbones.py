@@ -225,3 +225,20 @@ def test_lite0_backbone_pretrained_true_matches_classifier_trunk():
         for blk in cls.blocks:
             y = blk(y)
     torch.testing.assert_close(ours, y, rtol=1e-4, atol=1e-4)
+
+
+def test_vgg16_is_torchvisions_features_without_pool5(tmp_path):
+    """SeeNet's backbone: torchvision's VGG-16 layers and keys up to conv5_3 (no pool5), strides 4/8/16."""
+    from torchvision.models.vgg import cfgs, make_layers
+    torch.manual_seed(0)
+    features = make_layers(cfgs['D'])            # torchvision vgg16().features
+    torch.save({f'features.{k}': v for k, v in features.state_dict().items()} |
+               {'classifier.0.weight': torch.zeros(2, 2)}, tmp_path / 'vgg16.pth')
+    m = BACKBONES.build(dict(type='VGG16', pretrained=str(tmp_path / 'vgg16.pth'), frozen_stages=2)).eval()
+    x = torch.randn(1, 3, 48, 40)
+    outs = m(x)
+    assert [tuple(o.shape[1:]) for o in outs] == [(256, 12, 10), (512, 6, 5), (512, 3, 2)]
+    assert m.out_channels == [256, 512, 512] and m.output_stride == 16
+    with torch.no_grad():
+        torch.testing.assert_close(outs[-1], features[:30](x))       # conv5_3 + ReLU, before pool5
+    assert not m.features[0].weight.requires_grad and m.features[10].weight.requires_grad  # blocks 1-2 frozen
