@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from wsss.datasets.checks import DataCheckError
 from wsss.datasets.synthetic import generate
 from wsss.engine.config import load_config
 from wsss.metrics.label_dirs import LabelDirError
@@ -63,6 +64,11 @@ def test_bad_pseudo_labels_fail_before_training(tmp_path, synth):
     save_label_png(labels / f'{ids[1]}.png', np.full((64, 64), 42, np.uint8))
     cfg = load_config(str(ROOT / 'configs/seg/deeplabv2_lite0_synthetic.py'),
                       {'data_root': str(synth), 'label_dir': str(labels), **TINY})
+    with pytest.raises(DataCheckError) as e:  # the data checks: both files in one error
+        train_seg(cfg, tmp_path / 'seg')
+    assert ids[0] in str(e.value) and ids[1] in str(e.value)
+    assert not (tmp_path / 'seg').exists()
+    cfg.check_data = False  # without the data checks the labels are still validated before training
     with pytest.raises(LabelDirError) as e:
         train_seg(cfg, tmp_path / 'seg')
     assert ids[0] in str(e.value) and ids[1] in str(e.value)

@@ -9,13 +9,14 @@ Example:
     python tools/eval_seg.py configs/seg/deeplabv2_lite0_synthetic.py --checkpoint work_dirs/seg/final.pth \\
         --out-dir work_dirs/seg --ms --flip --crf
 """
-from wsss.engine.cli import add_config_args, make_parser, parse_config
+from wsss.engine.cli import add_check_arg, add_config_args, make_parser, parse_config
 from wsss.stages.seg import evaluate
 
 
 def main(argv=None):
     p = make_parser(__doc__)
     add_config_args(p)
+    add_check_arg(p)
     p.add_argument('--checkpoint', required=True, help='segmenter weights (final.pth of train_seg)')
     p.add_argument('--out-dir', help='where metrics.json (and PNGs) go; default: the checkpoint folder')
     p.add_argument('--split', default='val', help='list under ImageSets/Segmentation (test: server layout)')

@@ -12,13 +12,14 @@ Example:
     python tools/make_pseudo.py configs/cam/eps_resnet38_voc.py --checkpoint checkpoint_cls.pth \\
         --out-dir out --no-crf --cfg-options data_root=/data/VOC2012
 """
-from wsss.engine.cli import add_config_args, make_parser, parse_config
+from wsss.engine.cli import add_check_arg, add_config_args, make_parser, parse_config
 from wsss.stages.pseudo import make
 
 
 def main(argv=None):
     p = make_parser(__doc__)
     add_config_args(p)
+    add_check_arg(p)
     p.add_argument('--checkpoint', required=True, help='CAM weights: our final.pth or an official state_dict')
     p.add_argument('--out-dir', required=True, help='output folder for the label PNGs and metrics.json')
     p.add_argument('--split', help='list under ImageSets/Segmentation (default: pseudo.split of the config)')

@@ -21,7 +21,12 @@ registry                what it holds                                   filled b
 ``PSEUDO_RULES``        CAMs (+ saliency) -> label map                  ``wsss.pseudo``
 ``LABEL_METRICS``       optional statistics of a label folder           ``wsss.metrics``
 ``DATASETS``            VOC-layout and DUTS-layout data sets            ``wsss.datasets``
+``CONFIG_SECTIONS``     the top-level config keys each part reads       the modules that read them (list below)
 ======================  ==============================================  ===========================================
+
+``CONFIG_SECTIONS`` holds functions ``f(cfg) -> {top-level key: schema}`` (schemas:
+:mod:`wsss.engine.config_keys`), each next to the code that reads those keys, so the config-key check (run by
+``wsss.engine.config.load_config``) knows every key without importing a higher layer.
 """
 from mmengine.registry import Registry
 
@@ -38,6 +43,13 @@ SALIENCY_SOURCES = Registry('saliency source', locations=['wsss.saliency'])
 PSEUDO_RULES = Registry('pseudo-label rule', locations=['wsss.pseudo'])
 LABEL_METRICS = Registry('label metric', locations=['wsss.metrics'])
 DATASETS = Registry('dataset', locations=['wsss.datasets'])
+CONFIG_SECTIONS = Registry('config section', locations=[
+    'wsss.engine.config_keys', 'wsss.engine.trainer', 'wsss.datasets.checks', 'wsss.saliency.sources',
+    'wsss.stages.pseudo.make', 'wsss.stages.seg.train', 'wsss.stages.saliency.train', 'wsss.stages.saliency.infer'])
 
 __all__ = ['BACKBONES', 'NECKS', 'CAM_HEADS', 'CAM_MODELS', 'DECODE_HEADS', 'SEGMENTERS', 'SALIENCY_MODELS',
-           'LOSSES', 'SALIENCY_SOURCES', 'PSEUDO_RULES', 'LABEL_METRICS', 'DATASETS']
+           'LOSSES', 'SALIENCY_SOURCES', 'PSEUDO_RULES', 'LABEL_METRICS', 'DATASETS', 'CONFIG_SECTIONS']
+
+#: the registries of built things (every one but ``CONFIG_SECTIONS``): where a config's ``type=`` is looked up
+BUILD_REGISTRIES = (BACKBONES, NECKS, CAM_HEADS, CAM_MODELS, DECODE_HEADS, SEGMENTERS, SALIENCY_MODELS, LOSSES,
+                    SALIENCY_SOURCES, PSEUDO_RULES, LABEL_METRICS, DATASETS)

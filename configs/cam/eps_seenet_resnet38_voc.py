@@ -9,4 +9,4 @@ data_root = 'data/VOCdevkit/VOC2012'
 saliency_dir = 'SALImages'   # the PFAN maps EPS distributes
 # SeeNet's proxy pseudo-labels (configs/_base_/models/cam_seenet.py); uncertain pixels stay 255 (no CRF, as
 # the EPS recipe).
-pseudo = _base_.seenet_pseudo
+pseudo = _base_._seenet_pseudo

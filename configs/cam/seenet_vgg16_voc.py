@@ -8,4 +8,4 @@ _base_ = ['../_base_/default_runtime.py', '../_base_/models/cam_seenet.py', '../
 data_root = 'data/VOCdevkit/VOC2012'
 saliency_dir = 'SALImages'   # read by the proxy pseudo-label rule (training uses no saliency)
 model = dict(backbone=dict(_delete_=True, type='VGG16', frozen_stages=-1, pretrained=None))
-pseudo = _base_.seenet_pseudo
+pseudo = _base_._seenet_pseudo

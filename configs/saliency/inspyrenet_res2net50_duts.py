@@ -10,7 +10,9 @@ _base_ = ['../_base_/default_runtime.py']
 data_root = 'data/DUTS-TR'                 # DUTS layout: Image/*.jpg, GT/*.png
 model = dict(
     type='InSPyReNet',
-    # pretrained: local ImageNet weights (res2net50_v1b_26w_4s-3cf99910.pth or timm res2net50d); never downloaded
+    # pretrained: local ImageNet weights (res2net50_v1b_26w_4s-3cf99910.pth or timm res2net50d); never downloaded.
+    # Training refuses None (set the file, or pretrained='none' for random init on purpose); inference loads the
+    # full checkpoint and ignores it.
     backbone=dict(type='Res2NetV1b', pretrained=None),
     depth=64,
     base_size=[384, 384],                  # training resolution; stored in our checkpoints, checked at inference

@@ -5,7 +5,8 @@
 _base_ = ['./inspyrenet_res2net50_duts.py']
 
 data_root = 'data/synthetic_voc/sod'
-model = dict(depth=32, base_size=[96, 96])
+# from scratch on purpose: pretrained='none' (unset, the training stage would refuse to start from random weights)
+model = dict(depth=32, base_size=[96, 96], backbone=dict(pretrained='none'))
 train_dataset = dict(split='train')
 eval_split = 'test'
 inference = dict(mode='static', threshold=None)

@@ -6,7 +6,8 @@
 _base_ = ['./inspyrenet_res2net50_duts.py']
 
 model = dict(
-    # pretrained: local swin_base_patch4_window12_384_22kto1k.pth (Microsoft layout, state_dict under 'model')
+    # pretrained: local swin_base_patch4_window12_384_22kto1k.pth (Microsoft layout, state_dict under 'model');
+    # training refuses None (set the file, or pretrained='none' for random init on purpose)
     backbone=dict(_delete_=True, type='SwinTransformerV1', embed_dim=128, depths=[2, 2, 18, 2],
                   num_heads=[4, 8, 16, 32], window_size=12, drop_path_rate=0.2, pretrained=None),
     threshold=512)

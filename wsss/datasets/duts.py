@@ -88,10 +88,17 @@ class DUTSDataset(torch.utils.data.Dataset):
         p = self.img_dir / f'{name}.jpg'
         if not p.is_file():
             raise FileNotFoundError(f'image not found: {p}')
-        with Image.open(p) as im:
-            img = im.convert('RGB')
-        with Image.open(self.gt_dir / f'{name}.png') as g:
-            gt = g.convert('L')
+        try:
+            with Image.open(p) as im:
+                img = im.convert('RGB')
+        except (OSError, ValueError, SyntaxError) as e:
+            raise ValueError(f'{p}: unreadable image ({type(e).__name__}: {e})') from e
+        gp = self.gt_dir / f'{name}.png'
+        try:
+            with Image.open(gp) as g:
+                gt = g.convert('L')
+        except (OSError, ValueError, SyntaxError) as e:
+            raise ValueError(f'{gp}: unreadable ground-truth map ({type(e).__name__}: {e})') from e
         if gt.size != img.size:
             raise ValueError(f'{self.gt_dir / name}.png is {gt.size} but the image is {img.size} (W, H)')
         return img, gt

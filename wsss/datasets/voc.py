@@ -33,10 +33,15 @@ def resolve_dir(data_root: str | Path, d: str | Path) -> Path:
 
 
 def load_image(path: Path) -> np.ndarray:
+    """(H, W, 3) uint8 RGB; a missing, truncated or corrupt file is an error naming it (also when raised in a
+    DataLoader worker)."""
     if not path.is_file():
         raise FileNotFoundError(f'image not found: {path}')
-    with Image.open(path) as img:
-        return np.asarray(img.convert('RGB'))
+    try:
+        with Image.open(path) as img:
+            return np.asarray(img.convert('RGB'))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise ValueError(f'{path}: unreadable image ({type(e).__name__}: {e})') from e
 
 
 def labels_from_mask(mask: np.ndarray) -> np.ndarray:
@@ -92,6 +97,9 @@ class VOCDataset(torch.utils.data.Dataset):
         saliency: a saliency source (``wsss.saliency``) or None.
         transforms: ``AugmentConfig`` fields.
     """
+
+    #: plain-dict arguments and what they are passed to (read by the config-key check)
+    nested_configs = {'transforms': AugmentConfig}
 
     def __init__(self, data_root: str, split: str = 'train', mode: str = 'cam',
                  img_dir: str = 'JPEGImages', ann_dir: str = 'SegmentationClass',

@@ -29,15 +29,56 @@ from typing import Any, Optional, Sequence
 import torch
 from mmengine import dist
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import PARAM_SCHEDULERS
+from mmengine.registry import OPTIM_WRAPPERS, OPTIMIZERS, PARAM_SCHEDULERS
 from torch import nn
 from tqdm import tqdm
 
 from wsss.engine.config import dump_config
+from wsss.engine.config_keys import Built, Keys, ListOf, MapOf, Open, Spec, accepted_args
 from wsss.engine.dist import pick_device, setup_distributed
 from wsss.engine.logging import get_logger
 from wsss.engine.sampler import IterBatchSampler
+from wsss.registry import CONFIG_SECTIONS
 from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
+
+#: the keys of ``train_cfg`` the trainer (and the stages' ``set_seed``) read; the config-key check refuses others
+TRAIN_CFG_KEYS = ('max_iters', 'batch_size', 'num_workers', 'log_interval', 'ckpt_interval', 'seed', 'device',
+                  'channels_last', 'sync_bn', 'find_unused_parameters')
+#: the ``paramwise_cfg`` keys mmengine's DefaultOptimWrapperConstructor reads (mmengine 0.10, default_constructor.py)
+PARAMWISE_KEYS = ('custom_keys', 'bias_lr_mult', 'bias_decay_mult', 'norm_decay_mult', 'dwconv_decay_mult',
+                  'flat_decay_mult', 'bypass_duplicate', 'dcn_offset_lr_mult')
+
+
+class _ClipGrad(Spec):
+    """``optim_wrapper.clip_grad``: ``type`` ('norm' | 'value') plus the arguments of torch's
+    ``clip_grad_norm_`` / ``clip_grad_value_`` (as mmengine's ``OptimWrapper`` calls them)."""
+
+    def check(self, value, path, problems) -> None:
+        if not isinstance(value, dict):
+            return
+        fn = torch.nn.utils.clip_grad_value_ if value.get('type', 'norm') == 'value' else torch.nn.utils.clip_grad_norm_
+        Keys(set(accepted_args(fn)[0]) - {'parameters'} | {'type'}).check(value, path, problems)
+
+
+@CONFIG_SECTIONS.register_module()
+def trainer_sections(cfg) -> dict:
+    """``train_cfg`` (:data:`TRAIN_CFG_KEYS`), ``optim_wrapper`` / ``param_scheduler`` (what mmengine builds them
+    from) and the model's lr multipliers ``paramwise_cfg`` (what ``DefaultOptimWrapperConstructor`` reads; each
+    ``custom_keys`` entry: ``lr_mult``, ``decay_mult`` or a parameter-group option of the optimizer)."""
+    wrapper = cfg.get('optim_wrapper', None) or {}
+    opt_type = (wrapper.get('optimizer') or {}).get('type')
+    optimizer = OPTIMIZERS.get(opt_type) if isinstance(opt_type, str) else None
+    group_keys = set(accepted_args(optimizer)[0]) - {'params'} if optimizer is not None else set()
+    if wrapper.get('constructor', 'DefaultOptimWrapperConstructor') == 'DefaultOptimWrapperConstructor':
+        paramwise: Spec = Keys(PARAMWISE_KEYS, custom_keys=MapOf(Keys({'lr_mult', 'decay_mult'} | group_keys)))
+    else:
+        paramwise = Open('a custom optim_wrapper.constructor reads its own paramwise_cfg keys')
+    return {'train_cfg': Keys(TRAIN_CFG_KEYS),
+            'optim_wrapper': Built(OPTIM_WRAPPERS, extra=('constructor', 'paramwise_cfg'),
+                                   children={'optimizer': Built(OPTIMIZERS), 'clip_grad': _ClipGrad(),
+                                             'paramwise_cfg': paramwise}),
+            'param_scheduler': ListOf(Built(PARAM_SCHEDULERS)),
+            'paramwise_cfg': paramwise}
 
 
 def optim_wrapper_cfg(cfg) -> dict:

@@ -5,9 +5,9 @@
 _base_ = ['./cam_plain.py']
 model = dict(dropout=0.0, head=dict(type='SeeNetHead'))
 # SeeNet's proxy ground truth (the paper's use of saliency), for the SeeNet-family leaves (`pseudo =
-# _base_.seenet_pseudo`): saliency decides object vs background, the attention maps decide the class
-# (relative=True: they only share the salient mass among the present classes); the pixels the rule leaves
-# uncertain are 255. wsss/pseudo/rules.py: SaliencyProxyRule.
-seenet_pseudo = dict(rule=dict(_delete_=True, type='SaliencyProxyRule', sal_thr=0.5, fg_thr=0.2, conflict_thr=0.5,
-                               relative=True),
-                     use_saliency=True)
+# _base_._seenet_pseudo`; the leading `_` marks a config-file helper): saliency decides object vs background, the
+# attention maps decide the class (relative=True: they only share the salient mass among the present classes);
+# the pixels the rule leaves uncertain are 255. wsss/pseudo/rules.py: SaliencyProxyRule.
+_seenet_pseudo = dict(rule=dict(_delete_=True, type='SaliencyProxyRule', sal_thr=0.5, fg_thr=0.2, conflict_thr=0.5,
+                                relative=True),
+                      use_saliency=True)

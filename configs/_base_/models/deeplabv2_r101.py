@@ -1,7 +1,7 @@
 # DeepLab-v2, ResNet-101, OS 8 (recipe of kazuto1011/deeplab-pytorch, configs/voc12.yaml, as EPS reports it).
 # Model part only; the dataset/schedule parts come from the other _base_ files.
 #
-# Init (pretrained=<local path>, never downloaded):
+# Init (pretrained=<local path>, never downloaded; training refuses None, 'none' = random init on purpose):
 #   * ImageNet torchvision file (resnet101-63fe2227.pth / resnet101-cd907fc2.pth): keep style='pytorch'.
 #   * deeplab-pytorch's Caffe COCO init (deeplabv1_resnet101-coco.pth) or OAA's R101: set style='caffe'
 #     (stride in 1x1, ceil-mode pool, BGR 0-255 mean-subtracted input converted inside the backbone);

@@ -48,6 +48,7 @@ from torch import nn
 
 from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, apply_freezing,
                                                   fill_num_batches_tracked, train_with_frozen)
+from wsss.models.pretrained import weights_source
 from wsss.registry import BACKBONES
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
 
@@ -156,7 +157,8 @@ class EfficientNetLite0(nn.Module):
 
     Args:
         output_stride: 8, 16 or 32 (timm dilation).
-        pretrained: ``None``/``False`` random init, ``True`` the packaged file, or a local path.
+        pretrained: ``True`` the packaged file, a local path, ``'none'`` random init on purpose; ``None``/``False``
+            random init too (refused by the training stages: :mod:`wsss.models.pretrained`).
         frozen_stages: -1 none, 0 stem, k stem + blocks of the first k returned levels.
         norm_eval: freeze every BatchNorm (eval mode, no grad for weight/bias).
         out_indices: which of the five timm levels to return (default all).
@@ -184,6 +186,7 @@ class EfficientNetLite0(nn.Module):
         if not -1 <= frozen_stages <= len(self._level_blocks):
             raise ValueError(f'frozen_stages must be in -1..{len(self._level_blocks)}, got {frozen_stages}')
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
+        pretrained = weights_source(pretrained)
         if pretrained:
             path = default_lite0_weights_path() if pretrained is True else pretrained
             own = self.body.state_dict()

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wsss.models.pretrained import weights_source
 from wsss.registry import BACKBONES
 
 
@@ -121,7 +122,8 @@ class ResNet38(nn.Module):
             ``-1`` nothing.
         norm_eval: keep every BatchNorm in eval mode with frozen affine parameters (official).
         dropout: Dropout2d probabilities of b6 and b7 (official ``(0.3, 0.5)``).
-        pretrained: local weight file (see the module docstring), or None.
+        pretrained: local weight file (see the module docstring), ``'none'`` (random init on purpose) or None
+            (random init; refused by the training stages: :mod:`wsss.models.pretrained`).
     """
 
     #: the CAM classifier exposes this backbone's keys at the root of its state_dict (official layout)
@@ -142,7 +144,7 @@ class ResNet38(nn.Module):
         self.bn7 = nn.BatchNorm2d(4096)
         self.out_channels = [256, 512, 1024, 4096]
         self.output_stride = 8
-        if pretrained is not None:
+        if weights_source(pretrained) is not None:
             self.load_pretrained(pretrained)
         self._freeze()
 

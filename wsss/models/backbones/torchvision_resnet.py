@@ -60,6 +60,7 @@ from torch import nn
 
 from wsss.models.backbones.backbone_utils import (IMAGENET_MEAN, IMAGENET_STD, InputRenorm, apply_freezing,
                                                   fill_num_batches_tracked, train_with_frozen)
+from wsss.models.pretrained import weights_source
 from wsss.registry import BACKBONES
 from wsss.utils.checkpoint import (checkpoint_meta, extract_state_dict, load_checkpoint_file, load_state_dict_checked,
                                    strip_prefix)
@@ -139,7 +140,8 @@ class TorchvisionResNet(nn.Module):
         style: ``'pytorch'`` or ``'caffe'``.
         frozen_stages: -1 none, 0 stem, k stem + layer1..k.
         norm_eval: freeze every BatchNorm (eval mode, no grad for weight/bias).
-        pretrained: local checkpoint path or ``None`` (random init, torchvision's).
+        pretrained: local checkpoint path, ``'none'`` (random init on purpose) or None (random init, torchvision's;
+            refused by the training stages: :mod:`wsss.models.pretrained`).
         input_mean, input_std: the normalisation of the incoming batches (the project's ImageNet values).
     """
 
@@ -177,7 +179,7 @@ class TorchvisionResNet(nn.Module):
         self.out_channels = [256, 512, 1024, 2048]
         self.strides = [4, 8] + [min(s, output_stride) for s in (16, 32)]
 
-        if pretrained:
+        if weights_source(pretrained):
             self.load_pretrained(pretrained)
         apply_freezing(self, self._frozen_modules(), norm_eval)
 

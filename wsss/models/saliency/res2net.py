@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 
+from wsss.models.pretrained import weights_source
 from wsss.registry import BACKBONES
 
 
@@ -80,6 +81,7 @@ class Res2NetV1b(nn.Module):
         norm_eval: keep BatchNorm in eval mode (frozen statistics) while training.
         pretrained: local path of ImageNet weights (``res2net50_v1b_26w_4s-3cf99910.pth`` or timm
             ``res2net50d``): keys as above, ``fc.*`` dropped, loaded strictly otherwise. Never downloads.
+            ``'none'``: random init on purpose (None: random init too, refused by the training stages).
     """
 
     def __init__(self, layers: Sequence[int] = (3, 4, 6, 3), base_width: int = 26, scale: int = 4,
@@ -111,7 +113,7 @@ class Res2NetV1b(nn.Module):
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
-        if pretrained:
+        if weights_source(pretrained):
             self.load_pretrained(pretrained)
         self._freeze()
 

@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from timm.layers import DropPath, trunc_normal_
 
+from wsss.models.pretrained import weights_source
 from wsss.registry import BACKBONES
 
 
@@ -184,6 +185,7 @@ class SwinTransformerV1(nn.Module):
             (``swin_base_patch4_window12_384_22kto1k.pth``, state_dict under ``'model'``). Classification-only
             keys (``head.*``, final ``norm.*``, ``attn_mask``) are ignored, ``relative_position_index`` is
             recomputed; ``norm0..3`` are new (like the official ``strict=False`` load). Never downloads.
+            ``'none'``: random init on purpose (None: random init too, refused by the training stages).
     """
 
     def __init__(self, embed_dim: int = 128, depths: Sequence[int] = (2, 2, 18, 2),
@@ -209,7 +211,7 @@ class SwinTransformerV1(nn.Module):
         self.out_channels = [embed_dim] + self.num_features
         self.output_stride = patch_size * 2 ** (n - 1)
         self.apply(self._init_weights)
-        if pretrained:
+        if weights_source(pretrained):
             self.load_pretrained(pretrained)
 
     @staticmethod

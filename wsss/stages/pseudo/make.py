@@ -14,6 +14,9 @@ number of processes or ``torchrun`` ranks) skips finished images and never sees 
 Settings: ``cfg.pseudo`` over :data:`DEFAULT_PSEUDO` (split, scales, flip, seed background score, ``rule``
 (a ``PSEUDO_RULES`` config), ``use_saliency``, ``crf`` (``CRFParams`` fields or None), ``crf_fills_ignore``,
 ``num_workers``, ``save_cams``, ``device``).
+
+Before anything is written, every file the run reads is checked (:func:`data_inputs`, :mod:`wsss.datasets.checks`;
+skipped with ``check_data=False``).
 """
 from __future__ import annotations
 
@@ -31,15 +34,17 @@ from tqdm import tqdm
 
 from wsss.crf import CRFParams, crf_labels
 from wsss.datasets import build_dataset
+from wsss.datasets.checks import SplitInputs, run_checks, voc_split_inputs
 from wsss.engine.config import config_source, dump_config
+from wsss.engine.config_keys import Built, Fields, Keys, ListOf
 from wsss.engine.dist import pick_device, setup_distributed, shard
 from wsss.engine.logging import get_logger
 from wsss.engine.records import write_record
 from wsss.metrics.label_dirs import evaluate_label_dir
 from wsss.models.loading import load_trained
 from wsss.pseudo.cam_infer import multiscale_cam
-from wsss.registry import CAM_MODELS, LABEL_METRICS, PSEUDO_RULES
-from wsss.saliency.sources import build_saliency_source
+from wsss.registry import CAM_MODELS, CONFIG_SECTIONS, LABEL_METRICS, PSEUDO_RULES
+from wsss.saliency.sources import build_saliency_source, saliency_folder
 from wsss.utils.io import atomic_write_bytes, save_label_png
 
 DEFAULT_PSEUDO = dict(split='train', scales=(0.5, 1.0, 1.5, 2.0), flip=True, seed_bg_score=0.2,
@@ -51,6 +56,22 @@ SECTIONS = {'seed': 'seed', 'nocrf': 'pseudo_nocrf', 'crf': 'pseudo_crf'}
 
 def pseudo_settings(cfg) -> dict:
     return {**DEFAULT_PSEUDO, **dict(cfg.get('pseudo', {}))}
+
+
+@CONFIG_SECTIONS.register_module()
+def pseudo_sections(cfg) -> dict:
+    """``pseudo``: the keys of :data:`DEFAULT_PSEUDO` (``rule`` a ``PSEUDO_RULES`` config, ``crf`` ``CRFParams``
+    fields); ``label_metrics``: a list of ``LABEL_METRICS`` configs."""
+    return {'pseudo': Keys(DEFAULT_PSEUDO, rule=Built(PSEUDO_RULES), crf=Fields(CRFParams)),
+            'label_metrics': ListOf(Built(LABEL_METRICS))}
+
+
+def data_inputs(cfg, settings: dict, limit: Optional[int] = None) -> list[Optional[SplitInputs]]:
+    """What the run reads: the images of ``pseudo.split`` (``infer_dataset``), their image-level labels, the
+    saliency maps when the rule uses them, and the masks as ground truth (when every id has one)."""
+    sal_dir = saliency_folder(cfg)[0] if settings['use_saliency'] else None
+    return [voc_split_inputs(cfg, 'infer_dataset', 'pseudo-labels: infer_dataset', split=settings['split'],
+                             image_labels=True, eval_gt=True, saliency_dir=sal_dir, limit=limit)]
 
 
 def _saliency_for_rule(cfg, settings: dict):
@@ -150,11 +171,14 @@ def run(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optional[str] =
     if num_workers is not None:
         settings['num_workers'] = num_workers
     cfg.pseudo = settings
+    report = run_checks(cfg, data_inputs(cfg, settings, limit), 'make_pseudo')
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     logger = get_logger(out_dir, 'make_pseudo')
     if rank == 0:
         dump_config(cfg, out_dir)
+    if report is not None:
+        logger.info(report.summary())
     dataset = build_dataset(cfg, split=settings['split'], mode='infer')
     ids = dataset.ids[:limit] if limit else dataset.ids
     dirs = output_dirs(out_dir, settings)

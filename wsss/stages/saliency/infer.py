@@ -17,9 +17,20 @@ from typing import Optional, Sequence
 import torch
 
 from wsss.engine.config import config_source
+from wsss.engine.config_keys import Keys
 from wsss.engine.dist import env_rank_world
 from wsss.engine.records import write_record
+from wsss.registry import CONFIG_SECTIONS
 from wsss.saliency.inference import build_saliency_model, list_images, make_saliency_maps
+
+#: the keys of ``cfg.inference`` (read here and by the saliency training stage's evaluation)
+INFERENCE_KEYS = ('mode', 'threshold', 'L')
+
+
+@CONFIG_SECTIONS.register_module()
+def saliency_infer_sections(cfg) -> dict:
+    """``inference``: pre-processing ``mode`` (static / dynamic / blend), blending ``threshold`` and ``L``."""
+    return {'inference': Keys(INFERENCE_KEYS)}
 
 
 def default_device() -> str:

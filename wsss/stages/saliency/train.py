@@ -4,6 +4,7 @@ Writes ``latest.pth`` (resumable), ``final.pth`` = ``{'state_dict', 'meta': {'ba
 (usable by :mod:`wsss.stages.saliency.infer`), ``config.py``, ``train.log`` and ``metrics.json`` (stage
 ``train_saliency``; section ``train``: the last logged losses; section ``eval_<split>``: MAE / max F / S /
 mean E on ``cfg.eval_split`` when the config names one, predicted into ``<work_dir>/pred``).
+The backbone's ``pretrained`` must be set before anything is built (:mod:`wsss.models.pretrained`).
 """
 from __future__ import annotations
 
@@ -15,10 +16,17 @@ from wsss.engine.config import config_source
 from wsss.engine.records import write_record
 from wsss.engine.trainer import trainer_in
 from wsss.metrics.sod import evaluate_folder
-from wsss.registry import SALIENCY_MODELS
+from wsss.models.pretrained import require_pretrained
+from wsss.registry import CONFIG_SECTIONS, SALIENCY_MODELS
 from wsss.saliency.inference import list_images, make_saliency_maps
 from wsss.utils.io import read_lines
 from wsss.utils.seed import set_seed
+
+
+@CONFIG_SECTIONS.register_module()
+def saliency_train_sections(cfg) -> dict:
+    """``eval_split``: the DUTS-layout list predicted and scored after training (None: none)."""
+    return {'eval_split': None}
 
 
 def evaluate_split(model, cfg, work_dir: Path, device) -> dict:
@@ -35,6 +43,7 @@ def evaluate_split(model, cfg, work_dir: Path, device) -> dict:
 
 def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] = None) -> dict:
     """Train ``cfg.model``; returns the record's sections (rank 0, once training is finished)."""
+    require_pretrained(cfg.model, 'train_saliency')
     set_seed(int(cfg.train_cfg.get('seed', 0)))
     model = SALIENCY_MODELS.build(cfg.model)
     dataset = build_dataset(cfg, 'train_dataset', base_size=list(cfg.model['base_size']))

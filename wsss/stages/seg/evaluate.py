@@ -21,6 +21,7 @@ from wsss.crf import CRFParams, dense_crf
 from wsss.datasets import build_dataset
 from wsss.engine.config import config_source
 from wsss.engine.dist import pick_device, setup_distributed, shard
+from wsss.datasets.checks import SplitInputs, run_checks, voc_split_inputs
 from wsss.engine.logging import get_logger
 from wsss.engine.records import read_record, record_path, update_section
 from wsss.metrics.iou import ConfusionMatrix
@@ -64,14 +65,23 @@ def has_section(out_dir: str | Path, section: str) -> bool:
     return record_path(out_dir).is_file() and section in read_record(out_dir).sections
 
 
+def data_inputs(cfg, split: str) -> list[Optional[SplitInputs]]:
+    """What an evaluation reads: the images of ``split`` (``infer_dataset``) and its masks as ground truth (when
+    every id has one; without, as the VOC test split, predictions are only written)."""
+    return [voc_split_inputs(cfg, 'infer_dataset', 'segmenter evaluation: infer_dataset', split=split,
+                             image_labels=False, eval_gt=True)]
+
+
 def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split: str = 'val',
         scales: Sequence[float] = (1.0,), flip: bool = False, crf: bool = False, save_png: bool = True,
-        model=None, device: str = 'auto', msc_max: bool = False) -> dict:
+        model=None, device: str = 'auto', msc_max: bool = False, check: bool = True) -> dict:
     """Evaluate a segmenter; returns the record's sections (rank 0) and writes ``metrics.json`` in ``out_dir``
     (default: the checkpoint's folder). ``msc_max``: deeplab-pytorch's test protocol (max over the scales
-    1 / 0.75 / 0.5 of the network's logits), exclusive with ``scales``."""
+    1 / 0.75 / 0.5 of the network's logits), exclusive with ``scales``. ``check``: check the split's files first
+    (unless ``check_data=False``; the training stage, which checked them before training, passes False)."""
     if msc_max and len(scales) > 1:
         raise ValueError('msc_max is its own multi-scale protocol: give scales=(1.0,) with it')
+    report = run_checks(cfg, data_inputs(cfg, split), 'eval_seg') if check else None
     rank, world = setup_distributed()
     dev = pick_device(device)
     if model is None:
@@ -84,6 +94,8 @@ def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split
     section = section_name(split, scales, flip, crf, msc_max)
     png_dir = out_dir / (f'pred_{section}' if has_gt else 'results/VOC2012/Segmentation/comp6_test_cls')
     logger = get_logger(out_dir, 'eval_seg')
+    if report is not None:
+        logger.info(report.summary())
     crf_params = CRFParams.deeplab_v2() if crf else None
     cm = ConfusionMatrix(num_classes=21)
     indices = shard(list(range(len(dataset))), rank, world)
