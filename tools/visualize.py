@@ -2,7 +2,7 @@
 """Qualitative grid: image | CAM | saliency | pseudo-label | prediction | GT, one row per id.
 
     python tools/visualize.py --data-root data/VOC2012 --split train --ids 2007_000032 2007_000039 \
-        --cam-dir work_dirs/eps/cam_npy --saliency-dir saliency_pfan --pseudo-dir work_dirs/eps/pseudo \
+        --cam-dir work_dirs/eps/cam_npy --saliency-dir SALImages --pseudo-dir work_dirs/eps/pseudo \
         --out results/qualitative.png
 
 Without --ids the first --num ids of the split are shown. Folders are absolute, existing relative
