@@ -147,6 +147,11 @@ class InSPyReNet(nn.Module):
             p = F.interpolate(p, size=img.shape[-2:], mode='bilinear', align_corners=True)
         return p
 
+    def load_checkpoint(self, path: str | os.PathLike, base_size: Optional[Sequence[int]] = None) -> dict:
+        """:func:`load_inspyrenet_checkpoint` into this model (every saliency model has this method); returns
+        the checkpoint's ``meta``."""
+        return load_inspyrenet_checkpoint(self, path, base_size)
+
 
 @SALIENCY_MODELS.register_module(name='InSPyReNet_Res2Net50')
 def inspyrenet_res2net50(base_size: Sequence[int] = (384, 384), depth: int = 64, pretrained: Optional[str] = None,

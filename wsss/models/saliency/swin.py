@@ -198,7 +198,8 @@ class SwinTransformerV1(nn.Module):
         self.patch_embed.proj = nn.Conv2d(3, embed_dim, patch_size, patch_size)
         self.patch_embed.norm = nn.LayerNorm(embed_dim)
         self.pos_drop = nn.Dropout(drop_rate)
-        dpr = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        # on the CPU: the model can then be built under a 'meta' default device
+        dpr = torch.linspace(0, drop_path_rate, sum(depths), device='cpu').tolist()
         self.layers = nn.ModuleList()
         n = len(depths)
         for i in range(n):
