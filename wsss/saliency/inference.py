@@ -2,17 +2,20 @@
 the saliency stage's ``infer`` (:mod:`wsss.stages.saliency.infer`) drives it from a config.
 
 Output contract: one 8-bit grey PNG per image, ``<out_dir>/<id>.png``, at the image's own size; value =
-``floor(255 * s)`` with ``s`` the per-image min-max normalised sigmoid of the finest saliency logits, resized
-to the image size with bilinear interpolation (align_corners=True) - the official post-processing.
+``floor(255 * s)`` with ``s = model.probability(finest logits)``, resized to the image size with bilinear
+interpolation (align_corners=True) - the official post-processing of both models. ``probability`` is the
+per-image min-max normalised sigmoid for InSPyReNet and the plain sigmoid for BiRefNet (official
+``inference.py``).
 
-Pre-processing (official ``static_resize`` / ``dynamic_resize``): PIL bilinear resize of the uint8 RGB image,
-then /255 and ImageNet mean/std. Modes:
+Pre-processing: resize of the uint8 RGB image with the model's ``input_resize`` (``'pil'``: PIL bilinear, the
+official InSPyReNet ``static_resize`` / ``dynamic_resize``; ``'cv2'``: OpenCV ``INTER_LINEAR`` without
+antialiasing, the official BiRefNet data pipeline), then /255 and ImageNet mean/std. Modes:
 
 - ``static``: every image at ``base_size`` (one pass). Official Res2Net-50 test setting, transparent-background
   default.
 - ``dynamic``: one pass at the dynamic size: if the short side exceeds ``L`` (1280) scale it to ``L`` keeping the
   aspect ratio, then round both sides to a multiple of 32.
-- ``blend``: official Swin-B test setting. With the dynamic size (H, W): if H <= threshold or W <= threshold one
+- ``blend`` (models with a ``blend`` method: InSPyReNet): official Swin-B test setting. With the dynamic size (H, W): if H <= threshold or W <= threshold one
   pass at ``base_size``; otherwise pyramid blending of a pass at ``base_size`` (LR) and one at (H, W) (HR).
 
 Batching: images are grouped by what they are resized to, batches are formed once per shard from the whole
@@ -36,7 +39,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from wsss.engine.dist import shard
-from wsss.utils.imaging import minmax_normalize, normalize_tensor
+from wsss.utils.imaging import normalize_tensor
 from wsss.utils.io import read_lines, save_gray_png
 
 logger = logging.getLogger(__name__)
@@ -81,16 +84,30 @@ def load_rgb(path: Path) -> Image.Image:
         return im.convert('RGB')
 
 
-def resize_uint8(img: Image.Image, size_hw: Sequence[int]) -> torch.Tensor:
-    """PIL bilinear resize (official pre-processing) -> (3, h, w) uint8 tensor."""
-    if (img.size[1], img.size[0]) != tuple(size_hw):
-        img = img.resize((int(size_hw[1]), int(size_hw[0])), Image.BILINEAR)
-    return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)
+def _resize_pil(img: Image.Image, size_hw: Sequence[int]) -> np.ndarray:
+    return np.asarray(img.resize((int(size_hw[1]), int(size_hw[0])), Image.BILINEAR))
 
 
-def to_uint8_maps(d0: torch.Tensor, sizes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
-    """Finest logits (B, 1, h, w) -> per-image uint8 maps at the given original sizes."""
-    p = minmax_normalize(torch.sigmoid(d0.float()))
+def _resize_cv2(img: Image.Image, size_hw: Sequence[int]) -> np.ndarray:
+    import cv2  # a dependency of mmengine
+    return cv2.resize(np.asarray(img), (int(size_hw[1]), int(size_hw[0])), interpolation=cv2.INTER_LINEAR)
+
+
+#: ``model.input_resize`` -> uint8 RGB resize function (PIL image, (h, w)) -> HxWx3 uint8 array
+INPUT_RESIZES = {'pil': _resize_pil, 'cv2': _resize_cv2}
+
+
+def resize_uint8(img: Image.Image, size_hw: Sequence[int], method: str = 'pil') -> torch.Tensor:
+    """Resize with ``INPUT_RESIZES[method]`` (no-op at the same size) -> (3, h, w) uint8 tensor."""
+    if method not in INPUT_RESIZES:
+        raise ValueError(f'input_resize must be one of {sorted(INPUT_RESIZES)}, got {method!r}')
+    arr = INPUT_RESIZES[method](img, size_hw) if (img.size[1], img.size[0]) != tuple(size_hw) else np.asarray(img)
+    return torch.from_numpy(np.array(arr)).permute(2, 0, 1)  # a writable copy
+
+
+def to_uint8_maps(p: torch.Tensor, sizes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    """Saliency probabilities (B, 1, h, w) in [0, 1] -> per-image uint8 maps at the given original sizes."""
+    p = p.float()
     out = []
     for i, (h, w) in enumerate(sizes):
         m = F.interpolate(p[i:i + 1], size=(int(h), int(w)), mode='bilinear', align_corners=True)
@@ -101,8 +118,8 @@ def to_uint8_maps(d0: torch.Tensor, sizes: Sequence[tuple[int, int]]) -> list[np
 class _BatchSet(torch.utils.data.Dataset):
     """Item i = the i-th planned batch, loaded and resized (runs in DataLoader workers)."""
 
-    def __init__(self, batches, items, base_size):
-        self.batches, self.items, self.base = batches, items, tuple(base_size)
+    def __init__(self, batches, items, base_size, resize='pil'):
+        self.batches, self.items, self.base, self.resize = batches, items, tuple(base_size), resize
 
     def __len__(self):
         return len(self.batches)
@@ -115,9 +132,9 @@ class _BatchSet(torch.utils.data.Dataset):
             im = load_rgb(path)
             if (im.size[1], im.size[0]) != tuple(hw):
                 raise ValueError(f'{path}: size changed while running ({hw} -> {im.size[::-1]})')
-            imgs.append(resize_uint8(im, size))
+            imgs.append(resize_uint8(im, size, self.resize))
             if kind == 'blend':
-                lrs.append(resize_uint8(im, self.base))
+                lrs.append(resize_uint8(im, self.base, self.resize))
             ids.append(image_id)
             sizes.append(hw)
         return {'kind': kind, 'img': torch.stack(imgs), 'img_lr': torch.stack(lrs) if lrs else None,
@@ -177,7 +194,9 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
                        on_saved: Optional[Callable[[str], None]] = None) -> dict:
     """Write ``<out_dir>/<id>.png`` for this shard's images; returns counts.
 
-    ``model``: an ``InSPyReNet`` (weights loaded). ``base_size`` defaults to ``model.base_size``;
+    ``model``: a saliency model with weights loaded (``InSPyReNet``, ``BiRefNet``): ``model(img)['saliency'][-1]``
+    are the finest logits, ``model.probability`` maps them to [0, 1], ``model.input_resize`` names the
+    pre-processing resize, ``model.blend`` (InSPyReNet) serves ``mode='blend'``. ``base_size`` defaults to ``model.base_size``;
     ``threshold=-1`` uses ``model.threshold`` (only used by ``mode='blend'``, where None means 512).
     ``amp``: float16 autocast on CUDA (ignored on CPU). ``tf32``: allow TF32 matmuls/convolutions on CUDA
     (off by default, like the official test code). ``writers``: threads encoding and writing PNGs while the
@@ -186,6 +205,9 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    if mode == 'blend' and not hasattr(model, 'blend'):
+        raise ValueError(f"mode 'blend' (pyramid blending) needs a model with a blend method; "
+                         f"{type(model).__name__} has none: use mode 'static' or 'dynamic'")
     device = torch.device(device)
     base_size = tuple(int(v) for v in (base_size if base_size is not None else model.base_size))
     trained = getattr(model, 'trained_base_size', None)
@@ -212,7 +234,7 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
     use_amp = bool(amp and device.type == 'cuda')
     autocast = torch.autocast('cuda', dtype=torch.float16) if use_amp else nullcontext()
     fp32_fallbacks = 0
-    loader = torch.utils.data.DataLoader(_BatchSet(todo, items, base_size), batch_size=None, shuffle=False,
+    loader = torch.utils.data.DataLoader(_BatchSet(todo, items, base_size, getattr(model, 'input_resize', 'pil')), batch_size=None, shuffle=False,
                                          num_workers=num_workers, pin_memory=device.type == 'cuda')
     bar = None
     if progress:
@@ -231,14 +253,14 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
                 else None
 
             def run():
-                return model.blend(model(lr), model(img)) if lr is not None else model(img)['saliency'][3]
+                return model.blend(model(lr), model(img)) if lr is not None else model(img)['saliency'][-1]
             with autocast:
                 d0 = run()
             if use_amp and not torch.isfinite(d0).all():  # float16 overflow: redo this batch in float32
                 fp32_fallbacks += 1
                 logger.warning('non-finite output under AMP for %s: recomputed in float32', batch['ids'])
                 d0 = run()
-            maps = to_uint8_maps(d0, batch['sizes'])
+            maps = to_uint8_maps(model.probability(d0.float()), batch['sizes'])
             for f in [f for f in pending if f.done()]:
                 f.result()  # surface write errors early
                 pending.remove(f)
@@ -265,7 +287,8 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
 
 
 def build_saliency_model(cfg, checkpoint: Optional[str] = None, base_size: Optional[Sequence[int]] = None):
-    """Build ``cfg.model`` (mmengine Config or dict) and load ``checkpoint`` (official raw state_dict or ours).
+    """Build ``cfg.model`` (mmengine Config or dict) and load ``checkpoint`` with the model's ``load_checkpoint``
+    (official raw state_dict, safetensors for BiRefNet, or ours).
 
     The requested base size is ``base_size`` when given (``--base-size``), else ``cfg.model.base_size``; a
     checkpoint of ours that stores another one is refused with an error naming both. The backbone's ImageNet
@@ -274,7 +297,6 @@ def build_saliency_model(cfg, checkpoint: Optional[str] = None, base_size: Optio
     import copy
 
     import wsss.models.saliency  # noqa: F401  (registers the models)
-    from wsss.models.saliency.inspyrenet import load_inspyrenet_checkpoint
     from wsss.registry import SALIENCY_MODELS
     mcfg = copy.deepcopy(dict(cfg['model'] if 'model' in cfg else cfg))
     if checkpoint is not None and isinstance(mcfg.get('backbone'), dict):
@@ -285,5 +307,5 @@ def build_saliency_model(cfg, checkpoint: Optional[str] = None, base_size: Optio
         mcfg['base_size'] = [int(v) for v in base_size]
     model = SALIENCY_MODELS.build(mcfg)
     if checkpoint is not None:
-        load_inspyrenet_checkpoint(model, checkpoint, base_size=model.base_size)
+        model.load_checkpoint(checkpoint, base_size=model.base_size)
     return model

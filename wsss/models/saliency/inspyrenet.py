@@ -50,6 +50,9 @@ class InSPyReNet(nn.Module):
         loss: LOSSES config.
     """
 
+    #: pre-processing resize of the official test code (PIL bilinear; see wsss.saliency.inference)
+    input_resize = 'pil'
+
     def __init__(self, backbone: Any, depth: int = 64, base_size: Sequence[int] = (384, 384),
                  threshold: Optional[int] = None, loss: Optional[dict] = None):
         super().__init__()
@@ -135,14 +138,17 @@ class InSPyReNet(nn.Module):
             d = self.image_pyramid.reconstruct(d, t * p)
         return d
 
+    @staticmethod
+    def probability(logits: torch.Tensor) -> torch.Tensor:
+        """Official post-processing of the finest logits: sigmoid, then min-max per image (the official code
+        takes min/max over the whole batch tensor; per image makes batched and single-image results identical)."""
+        return minmax_normalize(torch.sigmoid(logits.float()))
+
     @torch.no_grad()
     def predict(self, img: torch.Tensor) -> torch.Tensor:
-        """One pass: (B, 1, H, W) saliency in [0, 1] at the input size (sigmoid, per-image min-max,
-        bilinear resize with align_corners=True)."""
-        d0 = self(img)['saliency'][3]
-        # per image min-max (the official code takes min/max over the whole batch tensor; per image makes
-        # batched and single-image results identical)
-        p = minmax_normalize(torch.sigmoid(d0.float()))
+        """One pass: (B, 1, H, W) saliency in [0, 1] at the input size (``probability``, then bilinear resize
+        with align_corners=True)."""
+        p = self.probability(self(img)['saliency'][3])
         if p.shape[-2:] != img.shape[-2:]:
             p = F.interpolate(p, size=img.shape[-2:], mode='bilinear', align_corners=True)
         return p
