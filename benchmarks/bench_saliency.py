@@ -144,14 +144,21 @@ def main(argv=None):
         ratios['amp/fp32 blend batched'] = res['blend_batched_amp'] / res['blend_batched']
     if 'engine_single' in res:
         ratios['engine batched/single'] = res['engine_batched'] / res['engine_single']
+    return report(info, res, ratios, a.out)
+
+
+def report(info: dict, res: dict, ratios: dict, out=None) -> dict:
+    """Print the run's device line, images/s and ratios; write them as JSON to ``out`` when given."""
     print(json.dumps(info))
+    width = max(len(k) for k in res)
     for k, v in res.items():
-        print(f'{k:22s} {v:9.3f} images/s')
+        print(f'{k:{width}s} {v:9.3f} images/s')
+    width = max((len(k) for k in ratios), default=0)
     for k, v in ratios.items():
-        print(f'{k:26s} x{v:.2f}')
-    if a.out:
+        print(f'{k:{width}s} x{v:.3f}')
+    if out:
         from wsss.utils.io import atomic_write_json
-        atomic_write_json(a.out, {'info': info, 'images_per_s': res, 'ratios': ratios})
+        atomic_write_json(out, {'info': info, 'images_per_s': res, 'ratios': ratios})
     return {'info': info, 'images_per_s': res, 'ratios': ratios}
 
 

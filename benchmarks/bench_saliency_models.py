@@ -13,7 +13,6 @@ Default models: InSPyReNet Res2Net-50 at 384² and Swin-B at 384² (static), BiR
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -26,6 +25,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from bench_saliency import report  # noqa: E402  (this folder)
 
 #: name -> (config, base size)
 MODELS = {
@@ -102,15 +103,7 @@ def main(argv=None):
     ratios = {f'{k} / {base}': v / res[base] for k, v in res.items() if k != base}
     for k in [k for k in res if k.endswith(' amp')]:
         ratios[f'{k} / fp32'] = res[k] / res[k[:-4] + ' fp32']
-    print(json.dumps(info))
-    for k, v in res.items():
-        print(f'{k:32s} {v:9.3f} images/s')
-    for k, v in ratios.items():
-        print(f'{k:60s} x{v:.3f}')
-    if a.out:
-        from wsss.utils.io import atomic_write_json
-        atomic_write_json(a.out, {'info': info, 'images_per_s': res, 'ratios': ratios})
-    return {'info': info, 'images_per_s': res, 'ratios': ratios}
+    return report(info, res, ratios, a.out)
 
 
 if __name__ == '__main__':

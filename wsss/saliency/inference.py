@@ -211,7 +211,7 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
     device = torch.device(device)
     base_size = tuple(int(v) for v in (base_size if base_size is not None else model.base_size))
     trained = getattr(model, 'trained_base_size', None)
-    if trained is not None and tuple(trained) != base_size:
+    if getattr(model, 'base_size_fixed', True) and trained is not None and tuple(trained) != base_size:
         raise ValueError(f'the loaded weights were trained with base_size {list(trained)} but base_size '
                          f'{list(base_size)} was requested')
     thr = model.threshold if threshold == -1 else threshold

@@ -27,6 +27,7 @@ classification head (``auxiliary_classification``, off in every release) is not 
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Mapping, Optional, Sequence
 
@@ -80,11 +81,11 @@ class BasicDecBlk(nn.Module):
     """Official ``BasicDecBlk``: conv3x3 (in -> 64) -> bn_in -> ReLU -> ASPPDeformable -> conv3x3 (64 -> out) ->
     bn_out. Registration order as the official module (conv_in, relu_in, dec_att, conv_out, bn_in, bn_out)."""
 
-    def __init__(self, in_channels: int, out_channels: int, inter_channels: int = 64):
+    def __init__(self, in_channels: int, out_channels: int, inter_channels: int = 64, aspp_planes: int = 256):
         super().__init__()
         self.conv_in = nn.Conv2d(in_channels, inter_channels, 3, 1, 1)
         self.relu_in = nn.ReLU(inplace=True)
-        self.dec_att = ASPPDeformable(inter_channels)
+        self.dec_att = ASPPDeformable(inter_channels, planes=aspp_planes)
         self.conv_out = nn.Conv2d(inter_channels, out_channels, 3, 1, 1)
         self.bn_in = nn.BatchNorm2d(inter_channels)
         self.bn_out = nn.BatchNorm2d(out_channels)
@@ -107,11 +108,12 @@ class BasicLatBlk(nn.Module):
 
 class BiRefNetDecoder(nn.Module):
     """Official ``Decoder`` (module docstring). ``channels``: encoder widths deepest first, after the 'cat'
-    doubling (Swin-L: [3072, 1536, 768, 384])."""
+    doubling (Swin-L: [3072, 1536, 768, 384]). ``inter_channels`` (official 64, ``dec_channels_inter='fixed'``) and
+    ``aspp_planes`` (official 256): the fixed widths inside the blocks; smaller values only for small models."""
 
     GDT_CHANNELS = 16  # official _N
 
-    def __init__(self, channels: Sequence[int]):
+    def __init__(self, channels: Sequence[int], inter_channels: int = 64, aspp_planes: int = 256):
         super().__init__()
         c = list(channels)
         ipt_in = [3 * 4 ** i for i in (5, 4, 3, 2, 0)]            # 3 * (stride)^2 for strides 32, 16, 8, 4, 1
@@ -119,9 +121,9 @@ class BiRefNetDecoder(nn.Module):
         dec_out = c[1:] + [c[3] // 2]
         dec_in = [c[i] + ipt_out[i] for i in range(4)]
         for i, (ci, co) in enumerate(zip(ipt_in, ipt_out)):
-            self.add_module(f'ipt_blk{5 - i}', SimpleConvs(ci, co))
+            self.add_module(f'ipt_blk{5 - i}', SimpleConvs(ci, co, inter_channels))
         for i in range(4):
-            self.add_module(f'decoder_block{4 - i}', BasicDecBlk(dec_in[i], dec_out[i]))
+            self.add_module(f'decoder_block{4 - i}', BasicDecBlk(dec_in[i], dec_out[i], inter_channels, aspp_planes))
         self.conv_out1 = nn.Sequential(nn.Conv2d(dec_out[3] + ipt_out[4], 1, 1))
         for i in range(3):
             self.add_module(f'lateral_block{4 - i}', BasicLatBlk(c[i + 1], dec_out[i]))
@@ -177,6 +179,8 @@ class BiRefNet(nn.Module):
         base_size: model input size (h, w) of the weights (1024 x 1024 for the releases but HR / 2K); used by the
             inference engine, nothing in the network depends on it.
         loss: LOSSES config (default ``BiRefNetLoss`` with the official DIS weights).
+        inter_channels, aspp_planes: the fixed widths inside the decoder blocks (official 64 and 256; every release
+            uses them). Smaller values make a small model for CPU runs (the synthetic config).
 
     ``forward(img)`` (img ImageNet-normalised, H and W multiples of 32) returns ``{'saliency': [p1]}`` in eval mode
     and ``{'saliency': [m4, m3, m2, p1], 'gdt_pred': [...], 'gdt_label': [...]}`` in training mode (logits;
@@ -186,9 +190,11 @@ class BiRefNet(nn.Module):
     #: pre-processing resize of the official ``inference.py`` (``utils.path_to_image``: cv2 INTER_LINEAR to the model
     #: size; the tutorial notebook uses PIL bilinear instead); see wsss.saliency.inference
     input_resize = 'cv2'
+    #: the network runs at any multiple of 32, not only at the size it was trained at (see load_birefnet_checkpoint)
+    base_size_fixed = False
 
     def __init__(self, backbone: Any = None, base_size: Sequence[int] = (1024, 1024),
-                 loss: Optional[dict] = None):
+                 loss: Optional[dict] = None, inter_channels: int = 64, aspp_planes: int = 256):
         super().__init__()
         if backbone is None:
             backbone = dict(type='SwinTransformerV1', **SWIN_V1['Swin-L'])
@@ -199,8 +205,9 @@ class BiRefNet(nn.Module):
                              f'out_channels={list(self.bb.out_channels)}')
         channels = [2 * w for w in widths[::-1]]                    # official lateral_channels_in_collection, 'cat'
         cxt = channels[1:][::-1][-3:]                              # official Config.cxt, cxt_num = 3
-        self.squeeze_module = nn.Sequential(BasicDecBlk(channels[0] + sum(cxt), channels[0]))
-        self.decoder = BiRefNetDecoder(channels)
+        self.squeeze_module = nn.Sequential(BasicDecBlk(channels[0] + sum(cxt), channels[0], inter_channels,
+                                                        aspp_planes))
+        self.decoder = BiRefNetDecoder(channels, inter_channels, aspp_planes)
         self.criterion = LOSSES.build(loss if loss is not None else dict(type='BiRefNetLoss'))
         self.base_size = tuple(int(v) for v in base_size) if base_size is not None else None
         self.threshold = None                                       # no pyramid blending
@@ -296,7 +303,9 @@ def load_birefnet_checkpoint(model: BiRefNet, path: str | os.PathLike,
     Errors name the file: not a BiRefNet checkpoint (backbone-only ImageNet weights are recognised), another
     backbone than the config builds (both named), unreadable / truncated file, missing or mis-shaped keys.
     ``base_size`` (the user's request; None: ``meta['base_size']`` when the checkpoint records one, else
-    ``model.base_size`` unchanged) must equal ``meta['base_size']`` when both exist, and becomes ``model.base_size``;
+    ``model.base_size`` unchanged) becomes ``model.base_size``; unlike InSPyReNet (whose SICA pools on the training
+    grid) any size that is a multiple of 32 runs, e.g. 512 x 512 for speed (a warning says it differs from the
+    training size);
     ``model.trained_base_size`` is set from ``meta`` (official files record nothing: the releases use 1024 x 1024,
     ``*_HR`` 2048 x 2048, ``*-2K`` 2560 x 1440).
     """
@@ -323,8 +332,8 @@ def load_birefnet_checkpoint(model: BiRefNet, path: str | os.PathLike,
     trained = tuple(int(v) for v in meta['base_size']) if meta.get('base_size') else None
     want = tuple(int(v) for v in base_size) if base_size is not None else None
     if trained is not None and want is not None and want != trained:
-        raise ValueError(f'{path} was trained with base_size {list(trained)} but base_size {list(want)} was '
-                         f'requested; use base_size={list(trained)} (config model.base_size / --base-size)')
+        # nothing in the network depends on the size: another one runs, at a cost in quality (README)
+        logging.getLogger(__name__).warning('%s was trained at %s; running it at %s', path, list(trained), list(want))
     load_state_dict_checked(model, sd, path, strict=True)
     if want or trained:
         model.base_size = want or trained

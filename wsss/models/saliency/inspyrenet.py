@@ -52,6 +52,8 @@ class InSPyReNet(nn.Module):
 
     #: pre-processing resize of the official test code (PIL bilinear; see wsss.saliency.inference)
     input_resize = 'pil'
+    #: SICA pools on the training grid: inference must use the base size the weights were trained with
+    base_size_fixed = True
 
     def __init__(self, backbone: Any, depth: int = 64, base_size: Sequence[int] = (384, 384),
                  threshold: Optional[int] = None, loss: Optional[dict] = None):
