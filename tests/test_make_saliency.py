@@ -37,12 +37,15 @@ def write_images(root: Path, sizes, seed=0, split='train') -> list[str]:
 
 
 def calibrate_bn(model, x):
-    """Running BN statistics from one batch, so random weights give non-degenerate maps in eval mode."""
+    """Running BN statistics from one batch, so random weights give non-degenerate maps in eval mode. Only the
+    BatchNorm layers are in training mode (dropout and drop-path stay off), so the result does not depend on the
+    global RNG state."""
+    model.eval()
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.reset_running_stats()
             m.momentum = None
-    model.train()
+            m.train()
     with torch.no_grad():
         model(x)
     return model.eval()
