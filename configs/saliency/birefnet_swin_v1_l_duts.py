@@ -7,6 +7,7 @@
 # Training on a DUTS-layout folder (Image/*.jpg, GT/*.png):
 #   python tools/train_saliency.py configs/saliency/birefnet_swin_v1_l_duts.py --work-dir work_dirs/birefnet_l \
 #       --cfg-options data_root=data/DUTS-TR model.backbone.pretrained=swin_large_patch4_window12_384_22kto1k.pth
+# DIS5K layout (im/*.jpg, gt/*.png): add data_root=data/DIS5K/DIS-TR train_dataset.img_dir=im train_dataset.gt_dir=gt
 _base_ = ['../_base_/default_runtime.py']
 
 data_root = 'data/DUTS-TR'
