@@ -1,4 +1,14 @@
-"""Fully connected CRF (Krähenbühl & Koltun) over ``pydensecrf.densecrf`` (package pydensecrf2).
+"""Fully connected CRF (Krähenbühl & Koltun, NIPS 2011), two backends behind one function.
+
+* ``'pydensecrf'``: ``pydensecrf.densecrf`` (package pydensecrf2), the authors' C++ on one CPU core
+  (:mod:`wsss.crf.backend_pydensecrf`);
+* ``'torch'``: the same mean field and permutohedral lattice in PyTorch tensor ops, CPU or CUDA, no compiled
+  extension (:mod:`wsss.crf.backend_torch`, :mod:`wsss.crf.lattice`), equal to pydensecrf up to float32
+  rounding (``tests/test_crf.py`` states the measured tolerance).
+
+``CRFParams.backend`` (or the ``backend=`` argument) picks one; ``'auto'`` follows the device: torch on CUDA,
+pydensecrf otherwise. Where image-level labels are known (pseudo-labels) callers pass only background + the
+present classes (:func:`crf_labels` maps the channels back), for either backend.
 
 Two presets, from the official code of the papers we reproduce:
 
@@ -13,34 +23,26 @@ The unary is ``-log(clip(p, clip, 1))`` exactly as ``pydensecrf.utils.unary_from
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
+import torch
 
-__all__ = ['CRFParams', 'dense_crf', 'crf_labels']
+from .backend_pydensecrf import dense_crf_pydensecrf
+from .backend_torch import dense_crf_torch
+from .params import BACKENDS, CRFParams
+
+__all__ = ['BACKENDS', 'CRFParams', 'dense_crf', 'crf_labels', 'resolve_backend']
 
 
-@dataclass(frozen=True)
-class CRFParams:
-    """Dense-CRF hyper-parameters (names follow deeplab-pytorch's config)."""
-    iterations: int = 10
-    pos_w: float = 3.0        # compat of the Gaussian (smoothness) kernel
-    pos_xy_std: float = 1.0   # sxy of the Gaussian kernel
-    bi_w: float = 4.0         # compat of the bilateral (appearance) kernel
-    bi_xy_std: float = 67.0   # sxy of the bilateral kernel
-    bi_rgb_std: float = 3.0   # srgb of the bilateral kernel
-    clip: float = 1e-5        # probabilities are clipped to [clip, 1] before -log
-
-    @classmethod
-    def deeplab_v2(cls) -> 'CRFParams':
-        """kazuto1011/deeplab-pytorch VOC12 (the DeepLab-v2 setting reported by EPS)."""
-        return cls(iterations=10, pos_w=3, pos_xy_std=1, bi_w=4, bi_xy_std=67, bi_rgb_std=3)
-
-    @classmethod
-    def psa(cls) -> 'CRFParams':
-        """psa / EPS ``crf_inference`` (used for CAM pseudo-label refinement)."""
-        return cls(iterations=10, pos_w=3, pos_xy_std=3, bi_w=10, bi_xy_std=80, bi_rgb_std=13)
+def resolve_backend(backend: Optional[str], device: torch.device | str | None = None) -> str:
+    """``'pydensecrf'`` or ``'torch'``: ``backend`` unless ``'auto'``/None, then torch on CUDA, pydensecrf else."""
+    backend = backend or 'auto'
+    if backend not in BACKENDS:
+        raise ValueError(f'CRF backend must be one of {BACKENDS}, got {backend!r}')
+    if backend != 'auto':
+        return backend
+    return 'torch' if device is not None and torch.device(device).type == 'cuda' else 'pydensecrf'
 
 
 def _check_inputs(image: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,19 +58,20 @@ def _check_inputs(image: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.
     return np.array(image, dtype=np.uint8, order="C", copy=True), probs
 
 
-def dense_crf(image: np.ndarray, probs: np.ndarray, params: CRFParams | None = None) -> np.ndarray:
+def dense_crf(image: np.ndarray, probs: np.ndarray, params: CRFParams | None = None,
+              backend: Optional[str] = None, device: torch.device | str | None = None) -> np.ndarray:
     """Mean-field dense-CRF inference.
 
     Args:
         image: uint8 ``(H, W, 3)`` RGB image.
         probs: float ``(K, H, W)`` class probabilities (each pixel should sum to 1).
         params: ``CRFParams`` (default ``CRFParams.deeplab_v2()``).
+        backend: overrides ``params.backend`` (``'auto'``, ``'pydensecrf'``, ``'torch'``).
+        device: where the torch backend runs (default CPU); ``'auto'`` picks torch on a CUDA device.
 
     Returns:
         float32 ``(K, H, W)`` refined marginals (sum to 1 over K).
     """
-    import pydensecrf.densecrf as dcrf
-
     params = params or CRFParams.deeplab_v2()
     image, probs = _check_inputs(image, probs)
     k, h, w = probs.shape
@@ -76,17 +79,15 @@ def dense_crf(image: np.ndarray, probs: np.ndarray, params: CRFParams | None = N
         return np.ones((1, h, w), dtype=np.float32)
     p = np.clip(probs.astype(np.float32), params.clip, 1.0)
     unary = np.ascontiguousarray(-np.log(p).reshape(k, -1), dtype=np.float32)
-    d = dcrf.DenseCRF2D(w, h, k)
-    d.setUnaryEnergy(unary)
-    d.addPairwiseGaussian(sxy=params.pos_xy_std, compat=params.pos_w)
-    d.addPairwiseBilateral(sxy=params.bi_xy_std, srgb=params.bi_rgb_std, rgbim=image, compat=params.bi_w)
-    q = d.inference(int(params.iterations))
-    return np.asarray(q, dtype=np.float32).reshape(k, h, w)
+    if resolve_backend(backend if backend is not None else params.backend, device) == 'torch':
+        return dense_crf_torch(image, unary, params, device if device is not None else 'cpu')
+    return dense_crf_pydensecrf(image, unary, params)
 
 
 def crf_labels(image: np.ndarray, probs: np.ndarray, labels_of_channels: Sequence[int] | np.ndarray,
-               params: CRFParams | None = None) -> np.ndarray:
-    """Dense CRF, then argmax mapped back to label ids.
+               params: CRFParams | None = None, backend: Optional[str] = None,
+               device: torch.device | str | None = None) -> np.ndarray:
+    """Dense CRF (:func:`dense_crf`, same ``backend`` / ``device``), then argmax mapped back to label ids.
 
     ``labels_of_channels[i]`` is the label id of channel ``i`` (e.g. ``[0, 3, 15]`` for
     background + the image's present classes). Returns uint8 ``(H, W)``.
@@ -96,5 +97,5 @@ def crf_labels(image: np.ndarray, probs: np.ndarray, labels_of_channels: Sequenc
         raise ValueError(f'labels_of_channels has {lut.shape} entries for {np.asarray(probs).shape[0]} channels')
     if lut.min() < 0 or lut.max() > 255:
         raise ValueError('label ids must be in 0..255')
-    q = dense_crf(image, probs, params)
+    q = dense_crf(image, probs, params, backend, device)
     return lut[q.argmax(axis=0)].astype(np.uint8)
