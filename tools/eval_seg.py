@@ -4,6 +4,8 @@
 Single scale by default; --ms (scales 0.5..1.75, softmax averaged), --msc-max (deeplab-pytorch's test mode:
 max over the network's logits at scales 1 / 0.75 / 0.5), --flip and --crf (DeepLab-v2 VOC CRF) as the papers
 report. Results are added as a section to <out-dir>/metrics.json. --split test writes the VOC server layout.
+The CRF runs on the CPU in --crf-workers processes (pydensecrf, the default there) or on the GPU with
+--crf-backend torch (the default on CUDA; exact pydensecrf arithmetic in PyTorch).
 
 Example:
     python tools/eval_seg.py configs/seg/deeplabv2_lite0_synthetic.py --checkpoint work_dirs/seg/final.pth \\

@@ -158,7 +158,7 @@ class PermutohedralLattice:
             n1, n2 = self.neighbours[j]
             nb = lat.index_select(0, n1).add_(lat.index_select(0, n2))
             out = torch.empty_like(lat)
-            torch.add(lat[:m], nb.mul_(0.5), out=out[:m])
+            torch.add(lat[:m], nb, alpha=0.5, out=out[:m])     # ½·nb is exact: one rounding, as v + 0.5*(n1+n2)
             out[m] = 0
             lat = out
         return lat
