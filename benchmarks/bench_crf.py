@@ -8,7 +8,8 @@ CPU mode prints images/s of pydensecrf (one core) with 21 labels and with 3 (bac
 the pseudo-label case), of the torch backend on the CPU (one thread, and ``torch.get_num_threads()`` threads), and of
 ``eval_seg``'s CRF step (:func:`wsss.stages.seg.evaluate.crf_label`) serial vs in a pool of ``--workers``
 processes (the pool started and warmed before timing). CUDA mode prints the torch backend's images/s with 21
-and 3 labels (after warm-up, synchronised) beside pydensecrf's on one core in the same run, and the CUDA
+and 3 labels (after warm-up, synchronised), and with ``--batch`` images sharing one lattice build
+(:func:`wsss.crf.dense_crf_many`), beside pydensecrf's on one core in the same run, and the CUDA
 marginals' max difference and argmax agreement with pydensecrf's on the 21-label image. The inputs are a
 smooth synthetic image with edges and noise and smooth random class probabilities (timings hardly depend on
 content, except the bilateral lattice size, which is printed). ``--out FILE`` writes JSON.
@@ -29,7 +30,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from bench_saliency import report  # noqa: E402  (this folder)
-from wsss.crf import CRFParams, dense_crf  # noqa: E402
+from wsss.crf import CRFParams, dense_crf, dense_crf_many  # noqa: E402
 from wsss.crf.backend_torch import pixel_features  # noqa: E402
 from wsss.crf.lattice import PermutohedralLattice  # noqa: E402
 from wsss.stages.seg.evaluate import _crf_task, _init_crf_worker, crf_label  # noqa: E402
@@ -62,6 +63,7 @@ def main(argv=None):
     p.add_argument('--repeats', type=int, default=2, help='images per timed measurement (pydensecrf, torch)')
     p.add_argument('--workers', type=int, default=2, help='CRF processes of the pool measurement (CPU mode)')
     p.add_argument('--pool-images', type=int, default=4, help='images through the serial loop and the pool')
+    p.add_argument('--batch', type=int, default=8, help='images sharing one lattice (CUDA mode)')
     p.add_argument('--out', help='write the results as JSON')
     a = p.parse_args(argv)
     dev = torch.device(a.device)
@@ -88,6 +90,11 @@ def main(argv=None):
             dense_crf(im, pr, params, 'torch', dev)                          # warm-up
             res[f'torch {k} labels ({dev.type})'] = per_second(lambda: dense_crf(im, pr, params, 'torch', dev),
                                                                max(a.repeats, 10), sync)
+        batch = [scene(21, seed=s) for s in range(a.batch)]
+        imgs, probs = [b[0] for b in batch], [b[1] for b in batch]
+        dense_crf_many(imgs, probs, params, 'torch', dev)                     # warm-up
+        res[f'torch 21 labels ({dev.type}), {a.batch} images per lattice'] = per_second(
+            lambda: dense_crf_many(imgs, probs, params, 'torch', dev), 3, sync) * a.batch
     else:
         threads = torch.get_num_threads()
         for t in sorted({1, threads}):

@@ -58,7 +58,7 @@ def test_crf_labels_maps_channels_and_checks_inputs():
 # ---------------------------------------------------------------------------------------------------------------
 import torch  # noqa: E402
 
-from wsss.crf import resolve_backend  # noqa: E402
+from wsss.crf import dense_crf_many, resolve_backend  # noqa: E402
 from wsss.crf.backend_torch import _Kernel, mean_field  # noqa: E402
 from wsss.crf.lattice import PermutohedralLattice  # noqa: E402
 
@@ -69,13 +69,7 @@ MARGINAL_ATOL = 2e-4
 MIN_AGREEMENT = 0.995
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny lattices are launch-bound: on a busy 2-core machine two OpenMP threads made them ~70x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')   # conftest.py
 
 
 def _scene(h, w, k, seed=0):
@@ -159,6 +153,24 @@ def test_present_classes_only_for_both_backends():
     assert (out['torch'] == out['pydensecrf']).mean() >= MIN_AGREEMENT
 
 
+def test_several_images_share_one_lattice():
+    """``dense_crf_many``: three images of different sizes through one torch lattice (image id as a key) equal
+    each image on its own, and pydensecrf."""
+    scenes = [_scene(40, 56, 3, seed=1), _scene(61, 47, 3, seed=2), _scene(20, 20, 3, seed=3)]
+    imgs, probs = [s[0] for s in scenes], [s[1] for s in scenes]
+    params = CRFParams.deeplab_v2()
+    many = dense_crf_many(imgs, probs, params, backend='torch')
+    ref = dense_crf_many(imgs, probs, params, backend='pydensecrf')
+    for img, p, q, r in zip(imgs, probs, many, ref):
+        assert q.shape == p.shape
+        np.testing.assert_allclose(q, dense_crf(img, p, params, backend='torch'), atol=1e-6, rtol=0)
+        np.testing.assert_allclose(q, r, atol=MARGINAL_ATOL, rtol=0)
+    # the same image twice does not see itself: a duplicate leaves the result unchanged
+    twice = dense_crf_many([imgs[0], imgs[0]], [probs[0], probs[0]], params, backend='torch')
+    np.testing.assert_allclose(twice[0], many[0], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(twice[1], many[0], atol=1e-6, rtol=0)
+
+
 def test_backend_choice():
     assert resolve_backend('auto', 'cpu') == 'pydensecrf' and resolve_backend(None) == 'pydensecrf'
     assert resolve_backend('auto', 'cuda') == 'torch' and resolve_backend('auto', torch.device('cuda:0')) == 'torch'
@@ -196,12 +208,12 @@ def test_pseudo_crf_backend_from_cfg_options(tmp_path, tiny_voc, monkeypatch):
     cfg_file = tmp_path / 'tiny_pseudo.py'
     cfg_file.write_text(PSEUDO_CFG.format(root=str(tiny_voc)))
     calls = []
-    real = crf_module.dense_crf_torch
+    real = crf_module.dense_crf_torch_many
 
-    def spy(image, unary, params, device):
-        calls.append((unary.shape[0], params.backend))
-        return real(image, unary, params, device)
-    monkeypatch.setattr(crf_module, 'dense_crf_torch', spy)
+    def spy(images, unaries, params, device):
+        calls.extend((u.shape[0], params.backend) for u in unaries)
+        return real(images, unaries, params, device)
+    monkeypatch.setattr(crf_module, 'dense_crf_torch_many', spy)
     tool = load_tool('make_pseudo')
     outs = {}
     for backend in ('torch', 'pydensecrf'):

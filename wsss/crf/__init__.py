@@ -29,10 +29,10 @@ import numpy as np
 import torch
 
 from .backend_pydensecrf import dense_crf_pydensecrf
-from .backend_torch import dense_crf_torch
+from .backend_torch import dense_crf_torch_many
 from .params import BACKENDS, CRFParams
 
-__all__ = ['BACKENDS', 'CRFParams', 'dense_crf', 'crf_labels', 'resolve_backend']
+__all__ = ['BACKENDS', 'CRFParams', 'dense_crf', 'dense_crf_many', 'crf_labels', 'resolve_backend']
 
 
 def resolve_backend(backend: Optional[str], device: torch.device | str | None = None) -> str:
@@ -72,16 +72,29 @@ def dense_crf(image: np.ndarray, probs: np.ndarray, params: CRFParams | None = N
     Returns:
         float32 ``(K, H, W)`` refined marginals (sum to 1 over K).
     """
+    return dense_crf_many([image], [probs], params, backend, device)[0]
+
+
+def dense_crf_many(images: Sequence[np.ndarray], probs: Sequence[np.ndarray], params: CRFParams | None = None,
+                   backend: Optional[str] = None, device: torch.device | str | None = None) -> list[np.ndarray]:
+    """:func:`dense_crf` of several images (same K, any sizes): the torch backend builds one lattice per kernel
+    for all of them (the image index as one more key) and filters them in one call; pydensecrf runs one by one."""
     params = params or CRFParams.deeplab_v2()
-    image, probs = _check_inputs(image, probs)
-    k, h, w = probs.shape
-    if k == 1:
-        return np.ones((1, h, w), dtype=np.float32)
-    p = np.clip(probs.astype(np.float32), params.clip, 1.0)
-    unary = np.ascontiguousarray(-np.log(p).reshape(k, -1), dtype=np.float32)
+    checked = [_check_inputs(i, p) for i, p in zip(images, probs)]
+    if len(checked) != len(images) or len(images) != len(probs) or not checked:
+        raise ValueError(f'{len(images)} images for {len(probs)} probability maps')
+    if any(p.shape[0] == 1 for _, p in checked):
+        if len(checked) > 1:
+            raise ValueError('one label only: call dense_crf per image')
+        return [np.ones(checked[0][1].shape, dtype=np.float32)]
+    unaries = []
+    for _, p in checked:   # -log(clip(p)): pydensecrf.utils.unary_from_softmax
+        p = np.clip(p.astype(np.float32), params.clip, 1.0)
+        unaries.append(np.ascontiguousarray(-np.log(p).reshape(p.shape[0], -1), dtype=np.float32))
     if resolve_backend(backend if backend is not None else params.backend, device) == 'torch':
-        return dense_crf_torch(image, unary, params, device if device is not None else 'cpu')
-    return dense_crf_pydensecrf(image, unary, params)
+        return dense_crf_torch_many([i for i, _ in checked], unaries, params,
+                                    device if device is not None else 'cpu')
+    return [dense_crf_pydensecrf(i, u, params) for (i, _), u in zip(checked, unaries)]
 
 
 def crf_labels(image: np.ndarray, probs: np.ndarray, labels_of_channels: Sequence[int] | np.ndarray,

@@ -40,10 +40,10 @@ def pixel_features(image: torch.Tensor, sxy: float, srgb: float | None = None) -
 
 
 class _Kernel:
-    """One pairwise term: lattice, symmetric normalisation ``n``, Potts weight ``w``."""
+    """One pairwise term: lattice, symmetric normalisation ``n``, Potts weight ``w`` (``group``: image ids)."""
 
-    def __init__(self, features: torch.Tensor, weight: float):
-        self.lattice = PermutohedralLattice(features)
+    def __init__(self, features: torch.Tensor, weight: float, group: torch.Tensor | None = None):
+        self.lattice = PermutohedralLattice(features, group)
         ones = features.new_ones(features.shape[0], 1)
         norm = self.lattice.compute(ones)[:, 0].to(torch.float64)
         self.norm = (1.0 / torch.sqrt(norm + 1e-20)).to(torch.float32)[:, None]
@@ -65,15 +65,28 @@ def mean_field(unary: torch.Tensor, kernels: list, iterations: int) -> torch.Ten
     return q
 
 
-def dense_crf_torch(image: np.ndarray, unary: np.ndarray, params: CRFParams,
-                    device: torch.device | str = 'cpu') -> np.ndarray:
-    """Marginals ``(K, H, W)`` float32 of the dense CRF; ``image`` uint8 ``(H, W, 3)``, ``unary`` float32
-    ``(K, H·W)`` (``−log(clip(p))``, the array pydensecrf's ``setUnaryEnergy`` gets)."""
-    k = unary.shape[0]
-    h, w = image.shape[:2]
-    img = torch.from_numpy(np.ascontiguousarray(image)).to(device)
-    u = torch.from_numpy(np.ascontiguousarray(unary.T)).to(device)
-    kernels = [_Kernel(pixel_features(img, params.pos_xy_std), params.pos_w),
-               _Kernel(pixel_features(img, params.bi_xy_std, params.bi_rgb_std), params.bi_w)]
-    q = mean_field(u, kernels, params.iterations)
-    return q.T.reshape(k, h, w).cpu().numpy()
+def dense_crf_torch_many(images: list, unaries: list, params: CRFParams,
+                         device: torch.device | str = 'cpu') -> list:
+    """Marginals ``[(K, H, W)]`` float32 of the dense CRF of each image; ``images`` uint8 ``(H, W, 3)``,
+    ``unaries`` float32 ``(K, H·W)`` (``−log(clip(p))``, the array pydensecrf's ``setUnaryEnergy`` gets), same K.
+    Several images go through one lattice build and one filter call per kernel and iteration: the image index
+    is one more lattice key, so each result equals the single-image one (up to float32 summation order)."""
+    k = unaries[0].shape[0]
+    if any(u.shape[0] != k for u in unaries):
+        raise ValueError('all images need the same number of labels')
+    imgs = [torch.from_numpy(np.ascontiguousarray(im)).to(device) for im in images]
+    group = None
+    if len(imgs) > 1:
+        group = torch.cat([torch.full((im.shape[0] * im.shape[1],), i, dtype=torch.int64, device=device)
+                           for i, im in enumerate(imgs)])
+    u = torch.cat([torch.from_numpy(np.ascontiguousarray(x.T)).to(device) for x in unaries])
+    pos = torch.cat([pixel_features(im, params.pos_xy_std) for im in imgs])
+    bil = torch.cat([pixel_features(im, params.bi_xy_std, params.bi_rgb_std) for im in imgs])
+    kernels = [_Kernel(pos, params.pos_w, group), _Kernel(bil, params.bi_w, group)]
+    q = mean_field(u, kernels, params.iterations).cpu()
+    out, start = [], 0
+    for im in imgs:
+        h, w = im.shape[:2]
+        out.append(q[start:start + h * w].T.reshape(k, h, w).numpy())
+        start += h * w
+    return out

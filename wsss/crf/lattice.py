@@ -37,11 +37,14 @@ def _f32(x: float) -> float:
 class PermutohedralLattice:
     """The lattice of ``features`` ``(N, d)`` (float32; any device). ``compute(values)`` filters ``(N, C)``.
 
+    ``group`` (optional, int ``(N,)``): points of different groups (images) never interact: the group id is one
+    more key coordinate, so several images share one build and one filter call, each exactly as on its own.
+
     Attributes: ``offsets`` ``(N, d+1)`` lattice-point index of each simplex vertex, ``weights`` ``(N, d+1)``
     barycentric weights, ``neighbours`` ``(d+1, 2, M)`` blur neighbours (``M`` = a missing one), ``M``.
     """
 
-    def __init__(self, features: torch.Tensor):
+    def __init__(self, features: torch.Tensor, group: torch.Tensor | None = None):
         if features.ndim != 2:
             raise ValueError(f'features must be (N, d), got {tuple(features.shape)}')
         f = features.to(torch.float32)
@@ -95,9 +98,13 @@ class PermutohedralLattice:
         canonical = torch.where(r[None, :] <= d - r[:, None], r[:, None], r[:, None] - (d + 1))   # [r, rank]
         rem0_i = rem0[:, :d].to(torch.int64)
         keys = rem0_i[:, None, :] + canonical[:, rank[:, :d]].permute(1, 0, 2)                  # (N, d+1, d)
+        if group is not None:                      # the image id as key coordinate d (never blurred along)
+            g = group.to(device=dev, dtype=torch.int64)[:, None, None].expand(n, d + 1, 1)
+            keys = torch.cat([keys, g], 2)
+        kd = keys.shape[2]
 
         # Lattice points: unique over mixed-radix codes of the keys (the hash table of the C++)
-        flat = keys.reshape(-1, d)
+        flat = keys.reshape(-1, kd)
         self._kmin = flat.amin(0)
         self._span = flat.amax(0) - self._kmin + 1
         strides = [1]
@@ -112,10 +119,11 @@ class PermutohedralLattice:
         self.offsets = inverse.reshape(n, d + 1)
 
         # Blur neighbours along each direction j: key − 1 (key[j] + d) and key + 1 (key[j] − d)
-        ukeys = self._decode(codes)                                     # (M, d)
+        ukeys = self._decode(codes)                                     # (M, kd)
         nbrs = []
         for j in range(d + 1):
             n1, n2 = ukeys - 1, ukeys + 1
+            n1[:, d:], n2[:, d:] = ukeys[:, d:], ukeys[:, d:]         # same group
             if j < d:
                 n1[:, j] = ukeys[:, j] + d
                 n2[:, j] = ukeys[:, j] - d
