@@ -29,6 +29,8 @@ step torchrun --nproc_per_node 1 tools/train_seg.py configs/seg/deeplabv2_lite0_
   optim_wrapper.type=AmpOptimWrapper optim_wrapper.dtype=bfloat16
 grep -h "img_per_s" /tmp/w/*/train.log | tail -4 > "$OUT/tools_tail.txt"
 cp /tmp/w/seg/metrics.json "$OUT/seg_metrics.json" 2>/dev/null
+# 2b. dense CRF: the torch backend on CUDA (500x375, 21 labels) vs pydensecrf on one core, parity on the same image
+step python3 benchmarks/bench_crf.py --device cuda --out "$OUT/crf.json"
 # 3. saliency inference throughput: AMP vs fp32, batched vs one at a time
 if [ -n "${WITH_SALIENCY:-}" ]; then
   step python3 benchmarks/bench_saliency.py --device cuda --json "$OUT/saliency.json"

@@ -43,5 +43,17 @@ def write_tiny_voc(root: Path, n_train: int = 3, n_val: int = 2, size=(40, 56), 
 
 
 @pytest.fixture
+def one_thread():
+    """One intra-op thread (modules opt in with ``pytestmark = pytest.mark.usefixtures('one_thread')``): on a
+    shared 2-core machine, 2 OpenMP threads competing with other processes made small-tensor tests 70-100x
+    slower (spinning threads waiting for a descheduled peer)."""
+    import torch
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
 def tiny_voc(tmp_path) -> Path:
     return write_tiny_voc(tmp_path / 'VOC2012')

@@ -11,12 +11,14 @@ import torch
 import torch.nn.functional as F
 
 from keyfiles import read_key_file
-from test_inspyrenet import _one_thread, check_autocast_predict  # noqa: F401  (_one_thread: autouse fixture)
+from test_inspyrenet import check_autocast_predict
 from wsss.models.saliency import BiRefNet, BiRefNetLoss, DeformableConv2d, load_birefnet_checkpoint
 from wsss.models.saliency.birefnet import image_to_patches
 from wsss.models.saliency.birefnet_loss import image_gradient, laplacian_kernel
 from wsss.registry import SALIENCY_MODELS
 from wsss.utils.checkpoint import save_checkpoint_atomic, save_checkpoint_file
+
+pytestmark = pytest.mark.usefixtures('one_thread')   # conftest.py
 
 TINY_SWIN = dict(type='SwinTransformerV1', embed_dim=32, depths=(1, 1, 2, 1), num_heads=(1, 2, 4, 8),
                  window_size=4)

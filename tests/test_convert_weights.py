@@ -21,13 +21,7 @@ from wsss.models.convert.weights import convert_resnet38_mxnet
 from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread on the shared 2-core machine (see tests/test_inspyrenet.py)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures('one_thread')   # conftest.py
 
 
 # ------------------------------------------------------------------------------ MXNet NDArray file, by hand

@@ -8,10 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from test_inspyrenet import _one_thread  # noqa: F401
 from tools_cli import load_tool
 from wsss.datasets.duts import DUTSDataset
 from wsss.engine.records import read_record
+
+pytestmark = pytest.mark.usefixtures('one_thread')   # conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,11 +9,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from test_inspyrenet import _one_thread, official_state_dict, tiny_model  # noqa: F401
+from test_inspyrenet import official_state_dict, tiny_model
 from tools_cli import load_tool
 from wsss.models.saliency import inspyrenet_res2net50, inspyrenet_swinb
 from wsss.saliency.inference import dynamic_size, list_images, make_saliency_maps, plan_image
 from wsss.utils.checkpoint import save_checkpoint_atomic
+
+pytestmark = pytest.mark.usefixtures('one_thread')   # conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 

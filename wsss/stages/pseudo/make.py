@@ -139,7 +139,8 @@ class PseudoLabeler:
         save_label_png(self.dirs['nocrf'] / f'{image_id}.png', label)
         if self.crf_params is not None:
             channels = [0] + [int(c) + 1 for c in np.flatnonzero(cls_label)]
-            refined = crf_labels(image, probs, channels, self.crf_params)
+            # background + the image's present classes only (either backend): K = 1 + #present channels
+            refined = crf_labels(image, probs, channels, self.crf_params, device=self.device)
             if not s['crf_fills_ignore']:  # the rule's "uncertain" stays ignored, unless the CRF is to decide it
                 refined = np.where(label == 255, 255, refined).astype(np.uint8)
             save_label_png(self.dirs['crf'] / f'{image_id}.png', refined)
