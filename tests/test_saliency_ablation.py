@@ -40,6 +40,10 @@ TINY_SAL = {'model.depth': 8, 'model.base_size': [64, 64], 'train_cfg.max_iters'
             'train_cfg.num_workers': 0, 'train_cfg.log_interval': 1, 'train_cfg.ckpt_interval': 2}
 
 
+TINY_SEG = {'model.backbone': dict(type='TinyBackbone', width=8), 'train_cfg.max_iters': 2,
+            'train_cfg.batch_size': 4, 'train_cfg.num_workers': 0, 'train_cfg.log_interval': 1}
+
+
 @pytest.mark.slow
 def test_three_sources_end_to_end_and_resume(tmp_path):
     import support_models  # noqa: F401  (registers TinyBackbone)
@@ -48,11 +52,16 @@ def test_three_sources_end_to_end_and_resume(tmp_path):
     sources = ['good=folder:saliency/good', 'r50=model:configs/saliency/inspyrenet_res2net50_synthetic.py',
                'none=none']
     kw = dict(data_root=data, sources=sources, cam_config='configs/cam/eps_lite0_synthetic.py', repo=ROOT,
-              num_workers=1, options={'cam': TINY_CAM, 'saliency': TINY_SAL})
+              num_workers=1, seg_config='configs/seg/deeplabv2_lite0_synthetic.py',
+              options={'cam': TINY_CAM, 'saliency': TINY_SAL, 'seg': TINY_SEG})
     md = run_saliency_ablation(tmp_path / 'work', **kw)
     rows = [ln for ln in md.splitlines() if ln.startswith('| ') and not ln.startswith('| saliency')]
     assert [r.split(' | ')[0] for r in rows] == ['| good', '| r50', '| none']
     assert md.splitlines()[0].startswith('| saliency | MAE ↓ | max F ↑ | S-measure ↑ | mean E ↑ | seed mIoU |')
+    assert md.splitlines()[0].endswith('| pseudo mIoU (CRF) | segmenter mIoU (val) |')
+    import json
+    seg = json.loads((tmp_path / 'work' / 'none' / 'seg' / 'metrics.json').read_text())['sections']['val_ss']
+    assert rows[2].split(' | ')[-1] == f"{seg['mIoU']:.1f} |"   # the segmenter trained on that row's labels
     # the folder source is scored as given, against SegmentationClass != 0 of the train split
     ids = (data / 'ImageSets' / 'Segmentation' / 'train.txt').read_text().split()
     fg = foreground_masks(data, ids, tmp_path / 'fg')
