@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny data set in the official PASCAL VOC 2012 on-disk layout."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,22 @@ def write_tiny_voc(root: Path, n_train: int = 3, n_val: int = 2, size=(40, 56), 
             save_label_png(root / 'SegmentationClass' / f'{name}.png', mask)
             save_gray_png(root / 'saliency' / 'good' / f'{name}.png', (inner * 255).astype(np.uint8))
     return root
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per CPU this process may use (not pytest-xdist's physical-core guess, which is 1 on
+    a 2-vCPU machine when psutil is installed), at most 8 (a worker holds up to ~2 GB while a Swin-L test runs)."""
+    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1))
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``-n N``) each worker, and every process it starts, uses one intra-op thread: the
+    workers already fill the cores, and OpenMP threads competing across workers stall (see ``one_thread``)."""
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = '1'
+        import torch
+        torch.set_num_threads(1)
 
 
 @pytest.fixture
