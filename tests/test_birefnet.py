@@ -137,7 +137,7 @@ def test_forward_1024_and_odd_size():
     """The released input size through the narrow model (every size-dependent step -- patch embedding, window
     padding, the half-size 'cat' input, image patches, upsampling -- is the same at any width), and the released
     Swin-T at an odd non-square size. The released configs at 1024 x 1024 run in test_birefnet_inference.py with
-    ``WSSS_BIREFNET_FULL_SIZE=1`` (a minute on 2 CPU cores; benchmarks/RESULTS.md)."""
+    ``WSSS_BIREFNET_FULL_SIZE=1`` (12 minutes on 2 CPU cores; benchmarks/RESULTS.md)."""
     torch.manual_seed(0)
     with torch.no_grad():
         p1 = tiny().eval()(torch.randn(1, 3, 1024, 1024))['saliency'][-1]

@@ -6,7 +6,8 @@ size, BGR -> RGB, ToTensor + ImageNet Normalize, ``model(x)[-1].sigmoid()``, bil
 image size, ToPILImage = ``mul(255).byte()``), on images of several sizes that are not multiples of 32.
 
 The model size is 128 x 128 here (``--base-size``; the pipeline is the same at any size, and a 1024-pixel Swin-T
-forward takes a minute on 2 CPU cores). ``WSSS_BIREFNET_FULL_SIZE=1`` runs the same test at the released 1024 x 1024.
+forward takes a minute on 2 CPU cores). ``WSSS_BIREFNET_FULL_SIZE=1`` runs the same test at the released 1024 x 1024
+(12 minutes on 2 CPU cores, both models pass; benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
