@@ -30,7 +30,8 @@ def models():
     CPU memory (its random initialisation takes ~10 s here; these tests only load weights into it)."""
     with torch.device('meta'):
         large = SALIENCY_MODELS.build(dict(type='BiRefNet_SwinV1L'))
-    return {'swin_v1_l': large.to_empty(device='cpu'), 'swin_v1_t': SALIENCY_MODELS.build(dict(type='BiRefNet_SwinV1T'))}
+    return {'swin_v1_l': large.to_empty(device='cpu'),
+            'swin_v1_t': SALIENCY_MODELS.build(dict(type='BiRefNet_SwinV1T'))}
 
 
 def tiny(**kw) -> BiRefNet:
