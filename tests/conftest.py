@@ -45,8 +45,8 @@ def write_tiny_voc(root: Path, n_train: int = 3, n_val: int = 2, size=(40, 56), 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker per CPU this process may use (not pytest-xdist's physical-core guess, which is 1 on
-    a 2-vCPU machine when psutil is installed), at most 8 (a worker holds up to ~2 GB while a Swin-L test runs)."""
+    """``-n auto``: one worker per CPU this process may use (not pytest-xdist's physical-core count, which psutil
+    may report as half of a VM's vCPUs), at most 8 (a worker holds a few GB while a Swin-L test runs)."""
     return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1))
 
 
