@@ -11,7 +11,7 @@ lives in ``<work_dir>/<method>__<source>/`` (shared classifiers in ``<work_dir>/
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pandas as pd
 
@@ -64,20 +64,22 @@ def ablation_table(rows: list[dict]) -> tuple[str, pd.DataFrame]:
 def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = 'data/synthetic_voc',
                  methods: Sequence[str] = METHODS, sources: Sequence[str] = SOURCES,
                  config_pattern: str = 'configs/cam/{method}_lite0_synthetic.py', repo: str | Path = '.',
-                 num_workers: int = 2) -> str:
-    work_dir, repo = Path(work_dir), Path(repo)
+                 num_workers: int = 2, options: Optional[dict] = None) -> str:
+    """Run every (method, source) pair (module docstring); return the Markdown table (also in
+    ``<work_dir>/ablation.{md,csv}``). ``options``: extra CAM config options (as ``--cfg-options``)."""
+    work_dir, repo, options = Path(work_dir), Path(repo), options or {}
     work_dir.mkdir(parents=True, exist_ok=True)
     log = get_logger(work_dir, 'ablation')
     check_runs_match_data(work_dir, data_root)
     rows = []
     for method in methods:
         path = config_pattern.format(method=method)
-        base = repo_config(repo, path, data_root)
+        base = repo_config(repo, path, data_root, **options)
         trains_with_saliency = CAM_MODELS.build(base.model).needs_saliency  # EPS's saliency loss
         labels_with_saliency = bool(make_pseudo.pseudo_settings(base)['use_saliency'])  # e.g. SeeNet's proxy rule
         for source in (sources if trains_with_saliency or labels_with_saliency else [None]):
             tag = f'{method}__{source.replace("/", "_") if source else "none"}'
-            cfg = repo_config(repo, path, data_root, **({'saliency_dir': source} if source else {}))
+            cfg = repo_config(repo, path, data_root, **options, **({'saliency_dir': source} if source else {}))
             # a classifier that trains without saliency is trained once and shared by its sources
             cam_dir = work_dir / (tag if trains_with_saliency else f'{method}__cam') / 'cam'
             log.info(f'[{tag}] train CAM ({cam_dir})')

@@ -9,6 +9,10 @@ scales with size / 128.
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator
+
 from wsss.utils.voc_meta import NUM_CLASSES
 
 #: ``meta.json``'s ``generator`` field: what marks a data root as made by this package
@@ -99,3 +103,21 @@ CONTEXTS = (
 )
 assert len(CONTEXTS) == NUM_CLASSES and len({c[0] for c in CONTEXTS}) == NUM_CLASSES
 
+
+
+@contextmanager
+def overridden(**values: Any) -> Iterator[None]:
+    """Replace generator constants of this module for the duration (a data-set variant), then restore them.
+    Unknown names are an error; ``meta.json`` of a set generated inside records the values in use."""
+    module = sys.modules[__name__]
+    unknown = sorted(k for k in values if not k.isupper() or not hasattr(module, k))
+    if unknown:
+        raise KeyError(f'no generator constant {unknown} in {__name__}')
+    saved = {k: getattr(module, k) for k in values}
+    try:
+        for k, v in values.items():
+            setattr(module, k, tuple(v) if isinstance(v, list) else v)
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(module, k, v)

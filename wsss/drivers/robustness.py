@@ -1,0 +1,303 @@
+"""Robustness suite: the method claims measured over several variants of the synthetic set, with the mean and
+the worst case — stages called in order.
+
+A *variant* is a synthetic set made with other generator settings (seed, image size, part size, context
+co-occurrence and placement, object count; :data:`VARIANTS`). On each, with the shipped CAM configs and only
+``data_root`` / ``saliency_dir`` changed, the method ablation (:mod:`wsss.drivers.ablation`: plain CAM, SeeNet,
+EPS, EPS + SeeNet with the good and the poor saliency maps) gives one row per run; with ``seg_config`` the
+segmenter is also trained on the ground truth (the upper bound of the pseudo-label rows) and on the best final
+pseudo-labels (good saliency), and its training loss is checked for spikes.
+
+Each claim of the README is one :class:`Claim`: a number per variant computed from that variant's rows, and a
+bound it must meet on every variant and / or on average. ``<work_dir>/robustness.md`` holds one table per claim
+(the variants, their mean and the worst case) and a summary; ``robustness.csv`` the per-variant numbers.
+Every step is resumable: ``<work_dir>/<variant>/`` holds the data set (``data/``), the ablation runs
+(``ablation/``) and the segmenter runs (``seg_gt/``, ``seg_pseudo/``).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import pandas as pd
+
+from wsss.datasets.synthetic import generate, params, read_synthetic_meta
+from wsss.drivers.ablation import METHODS, run_ablation
+from wsss.drivers.workdirs import repo_config
+from wsss.engine.logging import get_logger
+from wsss.engine.records import read_record
+from wsss.report.tables import markdown_table
+from wsss.stages.seg import evaluate as eval_seg
+from wsss.stages.seg import train as train_seg
+from wsss.utils.io import atomic_write_bytes, atomic_write_json
+
+GOOD, POOR = 'saliency/good', 'saliency/poor'
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One synthetic set: generator ``seed``, image ``size``, image counts and constants of
+    :mod:`wsss.datasets.synthetic.params` to override (``gen``)."""
+    seed: int = 0
+    size: int = 128
+    num_train: int = 400
+    num_val: int = 150
+    gen: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [f'seed {self.seed}', f'{self.size} px', f'{self.num_train} train']
+        parts += [f'{k}={v}' for k, v in self.gen.items()]
+        return ', '.join(parts)
+
+
+#: the default variants: each differs from the shipped set in more than the seed except the first, and all
+#: but the first use settings the shipped recipe was not tuned on
+VARIANTS = {
+    'shipped_seed1': Variant(seed=1),
+    'size160': Variant(seed=2, size=160),
+    'size224': Variant(seed=3, size=224),
+    'small_parts': Variant(seed=4, gen=dict(PART_ACROSS=(14.0, 18.0), PART_FRACTION=(0.05, 0.07))),
+    # the independent set of issue 12: a class's context rarely elsewhere, adjacent half the time
+    'rare_foreign_context': Variant(seed=5, gen=dict(P_FOREIGN_CONTEXT=0.03, P_CONTEXT_ADJACENT=0.5)),
+    'context_apart': Variant(seed=6, gen=dict(P_CONTEXT_ADJACENT=0.2)),
+    'crowded': Variant(seed=7, gen=dict(P_SECOND_CLASS=0.5, P_THIRD_CLASS=0.2, OBJ_EXTENT_MULTI=(44.0, 64.0))),
+}
+
+
+# ---------------------------------------------------------------------------------------------- claims
+def _final(row: pd.Series) -> float:
+    """The final labels' mIoU: after CRF when the run made them."""
+    crf = row.get('crf_mIoU')
+    return float(row['nocrf_mIoU'] if crf is None or pd.isna(crf) else crf)
+
+
+def _row(rows: pd.DataFrame, method: str, source: Optional[str]) -> pd.Series:
+    """The ablation row of ``method`` with ``source`` (None: the method's only row, e.g. plain CAM's)."""
+    sel = rows[rows['method'] == method]
+    if source is not None and len(sel) > 1:
+        sel = sel[sel['saliency'] == source]
+    if len(sel) != 1:
+        raise KeyError(f'no single row for {method} / {source}')
+    return sel.iloc[0]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``value(rows)`` per variant (rows: that variant's ablation table); it must be ``>= every`` (``<=`` when
+    ``upper``) on every variant and ``>= mean`` (``<=``) on average (None: no bound of that kind)."""
+    name: str
+    quantity: str
+    value: Callable[[pd.DataFrame], float]
+    every: Optional[float] = None
+    mean: Optional[float] = None
+    upper: bool = False
+
+    def meets(self, v: float, bound: Optional[float]) -> bool:
+        return bound is None or (v <= bound if self.upper else v >= bound)
+
+    def bounds(self) -> str:
+        op = '≤' if self.upper else '≥'
+        parts = ([f'every variant {op} {self.every:g}'] if self.every is not None else [])
+        parts += [f'mean {op} {self.mean:g}'] if self.mean is not None else []
+        return ', '.join(parts)
+
+
+CLAIMS = (
+    Claim('EPS beats plain CAM', 'EPS seed mIoU − CAM seed mIoU (points, good saliency)',
+          lambda r: _row(r, 'eps', GOOD)['seed_mIoU'] - _row(r, 'cam', None)['seed_mIoU'], every=5.0),
+    Claim('EPS removes the context leak', "EPS seed context → fg / CAM's (ratio)",
+          lambda r: _row(r, 'eps', GOOD)['context_fg_rate'] / _row(r, 'cam', None)['context_fg_rate'],
+          every=0.5, upper=True),
+    Claim('SeeNet widens the maps to the bodies', 'SeeNet seed body recall − CAM body recall (points)',
+          lambda r: 100 * (_row(r, 'seenet', GOOD)['body_recall'] - _row(r, 'cam', None)['body_recall']),
+          every=10.0),
+    Claim('EPS needs good saliency', 'EPS final mIoU with good − with poor saliency (points)',
+          lambda r: _final(_row(r, 'eps', GOOD)) - _final(_row(r, 'eps', POOR)), mean=3.0),
+    Claim('EPS + SeeNet is best', 'EPS+SeeNet final mIoU − max(EPS, SeeNet) final mIoU (points, good saliency)',
+          lambda r: _final(_row(r, 'eps_seenet', GOOD)) - max(_final(_row(r, 'eps', GOOD)),
+                                                              _final(_row(r, 'seenet', GOOD))),
+          every=-1.0, mean=0.0),
+)
+
+
+def claim_values(claim: Claim, tables: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """The claim's number per variant (NaN where a method it needs was not run)."""
+    out = {}
+    for name, rows in tables.items():
+        try:
+            out[name] = float(claim.value(rows))
+        except KeyError:
+            out[name] = math.nan
+    return out
+
+
+def claim_summary(claim: Claim, values: dict[str, float]) -> dict:
+    """Mean, worst case (the lowest value; the highest for an upper bound) and whether the bounds hold."""
+    known = {k: v for k, v in values.items() if not math.isnan(v)}
+    if not known:
+        return dict(claim=claim.name, mean=math.nan, worst=math.nan, worst_variant='–', holds=None)
+    worst_variant = (max if claim.upper else min)(known, key=known.get)
+    mean = sum(known.values()) / len(known)
+    holds = claim.meets(known[worst_variant], claim.every) and claim.meets(mean, claim.mean)
+    if len(known) < len(values):
+        holds = None  # not measured on every variant
+    return dict(claim=claim.name, mean=mean, worst=known[worst_variant], worst_variant=worst_variant, holds=holds)
+
+
+def _num(v: float) -> str:
+    return '–' if v is None or math.isnan(v) else f'{v:.2f}' if abs(v) < 10 else f'{v:.1f}'
+
+
+def _verdict(holds: Optional[bool]) -> str:
+    return {True: 'yes', False: '**no**', None: 'not measured on every variant'}[holds]
+
+
+def claims_report(tables: dict[str, pd.DataFrame]) -> tuple[str, pd.DataFrame]:
+    """Markdown (a summary table, then one table per claim) and the per-variant numbers."""
+    sections, summary, numbers = [], [], {}
+    for claim in CLAIMS:
+        values = claim_values(claim, tables)
+        numbers[claim.name] = values
+        s = claim_summary(claim, values)
+        summary.append([claim.name, claim.bounds(), _num(s['mean']), _num(s['worst']), s['worst_variant'],
+                        _verdict(s['holds'])])
+        rows = [[v, _num(x)] for v, x in values.items()] + [['**mean**', _num(s['mean'])],
+                                                             ['**worst**', f"{_num(s['worst'])} ({s['worst_variant']})"]]
+        sections.append(f'### {claim.name}\n{claim.quantity}; bound: {claim.bounds()}.\n\n'
+                        + markdown_table(['variant', 'value'], rows))
+    head = markdown_table(['claim', 'bound', 'mean', 'worst', 'worst variant', 'holds'], summary)
+    return head + '\n\n' + '\n\n'.join(sections), pd.DataFrame(numbers).rename_axis('variant').reset_index()
+
+
+# ---------------------------------------------------------------------------------------------- segmenter
+def loss_spikes(scalars: str | Path, warmup_iters: int, factor: float = 2.0, window: int = 10) -> list[dict]:
+    """Logged losses (``scalars.jsonl`` of a training run) after ``warmup_iters`` that exceed ``factor`` times
+    the mean of the (at most ``window``) logged values after the warm-up before them."""
+    points = [json.loads(line) for line in Path(scalars).read_text().splitlines() if line.strip()]
+    spikes, history = [], []
+    for p in points:
+        if p['iter'] <= warmup_iters:
+            continue
+        if history:
+            ref = sum(history[-window:]) / len(history[-window:])
+            if p['loss'] > factor * ref:
+                spikes.append(dict(iter=p['iter'], loss=p['loss'], running_mean=ref))
+        history.append(p['loss'])
+    return spikes
+
+
+def warmup_iters(cfg) -> int:
+    """End of the config's warm-up (the last iteration of a scheduler that ends before ``max_iters``), else
+    a tenth of the schedule."""
+    ends = [int(s['end']) for s in cfg.get('param_scheduler', []) if s.get('end') is not None
+            and int(s['end']) < int(cfg.train_cfg.max_iters)]
+    return max(ends) if ends else int(cfg.train_cfg.max_iters) // 10
+
+
+def train_segmenter(seg_config: str, data_root: Path, label_dir: Path, run_dir: Path, repo: Path,
+                    options: dict) -> dict:
+    """Train and evaluate the segmenter on ``label_dir``; its val mIoU and the loss spikes after warm-up."""
+    cfg = repo_config(repo, seg_config, data_root, label_dir=str(label_dir), **options)
+    if not eval_seg.has_section(run_dir, 'val_ss'):
+        train_seg.run(cfg, run_dir, resume=True)
+    spikes = loss_spikes(run_dir / 'scalars.jsonl', warmup_iters(cfg))
+    return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'], spikes=len(spikes),
+                worst_spike=max((s['loss'] / s['running_mean'] for s in spikes), default=None))
+
+
+# ---------------------------------------------------------------------------------------------- driver
+def make_variant_data(variant: Variant, data_root: Path) -> None:
+    """Generate the variant's set into ``data_root`` unless it is there; a set made with other settings is
+    refused (its finished runs would be reused)."""
+    spec = dict(asdict(variant), gen={k: list(v) if isinstance(v, tuple) else v for k, v in variant.gen.items()})
+    stamp = data_root / 'variant.json'
+    if stamp.is_file():
+        if json.loads(stamp.read_text()) != spec:
+            raise RuntimeError(f'{data_root} was made for another variant ({stamp.read_text().strip()}; now '
+                               f'{json.dumps(spec)}); delete {data_root.parent} or name another work dir')
+        if read_synthetic_meta(data_root) is not None:
+            return
+    with params.overridden(**variant.gen):
+        generate(data_root, num_train=variant.num_train, num_val=variant.num_val, num_sod=0, size=variant.size,
+                 seed=variant.seed)
+    atomic_write_json(stamp, spec)
+
+
+def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[str], seg_config: Optional[str],
+                repo: Path, num_workers: int, options: dict, log) -> tuple[pd.DataFrame, dict]:
+    vdir = work_dir / name
+    data = vdir / 'data'
+    log.info(f'[{name}] data ({variant.describe()}) -> {data}')
+    make_variant_data(variant, data)
+    run_ablation(vdir / 'ablation', data, methods, (GOOD, POOR), repo=repo, num_workers=num_workers,
+                 options=options.get('cam'))
+    rows = pd.read_csv(vdir / 'ablation' / 'ablation.csv')
+    seg = {}
+    if seg_config:
+        log.info(f'[{name}] segmenter on the ground truth')
+        seg['gt'] = train_segmenter(seg_config, data, data / 'SegmentationClass', vdir / 'seg_gt', repo,
+                                    options.get('seg', {}))
+        good = rows[rows['saliency'].isin([GOOD, '—'])]
+        best = good.loc[good.apply(_final, axis=1).idxmax()]
+        tag = f"{best['method']}__{best['saliency'].replace('/', '_') if best['saliency'] != '—' else 'none'}"
+        labels = vdir / 'ablation' / tag / 'pseudo'
+        labels = labels / ('crf' if (labels / 'crf').is_dir() else 'nocrf')
+        log.info(f'[{name}] segmenter on the best pseudo-labels ({tag})')
+        seg['pseudo'] = dict(train_segmenter(seg_config, data, labels.resolve(), vdir / 'seg_pseudo', repo,
+                                             options.get('seg', {})), labels=tag)
+    return rows, seg
+
+
+def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame], segs: dict[str, dict]) -> str:
+    """One row per variant: its settings, seed / final mIoU of each method (good saliency), the segmenter."""
+    header, cells = ['variant', 'settings'], []
+    methods = [m for m in METHODS if any((t['method'] == m).any() for t in tables.values())]
+    header += [f'{m} seed / final' for m in methods]
+    with_seg = any(segs.values())
+    if with_seg:
+        header += ['seg on GT (val)', 'seg on best pseudo (val)', 'loss spikes > 2× (GT / pseudo)']
+    for name, rows in tables.items():
+        row = [name, variants[name].describe()]
+        for m in methods:
+            try:
+                r = _row(rows, m, GOOD)
+                row.append(f"{r['seed_mIoU']:.1f} / {_final(r):.1f}")
+            except KeyError:
+                row.append('–')
+        if with_seg:
+            s = segs.get(name, {})
+            row += [_num(s['gt']['mIoU']) if 'gt' in s else '–',
+                    f"{_num(s['pseudo']['mIoU'])} ({s['pseudo']['labels']})" if 'pseudo' in s else '–',
+                    ' / '.join(str(s[k]['spikes']) if k in s else '–' for k in ('gt', 'pseudo'))]
+        cells.append(row)
+    return markdown_table(header, cells)
+
+
+def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Optional[Sequence[str]] = None,
+                   methods: Sequence[str] = METHODS, seg_config: Optional[str] = None, repo: str | Path = '.',
+                   num_workers: int = 2, options: Optional[dict] = None,
+                   definitions: Optional[dict[str, Variant]] = None) -> str:
+    """Run every variant (module docstring) and return the report. ``options``: extra config options per kind,
+    ``{'cam': {...}, 'seg': {...}}``; ``definitions``: the variants by name (default :data:`VARIANTS`)."""
+    definitions = dict(VARIANTS if definitions is None else definitions)
+    names = list(definitions) if variants is None else list(variants)
+    unknown = [n for n in names if n not in definitions]
+    if unknown:
+        raise KeyError(f'unknown variants {unknown}; known: {sorted(definitions)}')
+    work_dir, repo, options = Path(work_dir), Path(repo), options or {}
+    work_dir.mkdir(parents=True, exist_ok=True)
+    log = get_logger(work_dir, 'robustness')
+    tables, segs = {}, {}
+    for name in names:
+        tables[name], segs[name] = run_variant(name, definitions[name], work_dir, methods, seg_config, repo,
+                                               num_workers, options, log)
+    claims_md, numbers = claims_report(tables)
+    text = ('## Variants\n\n' + variants_table(definitions, tables, segs) + '\n\n## Claims\n\n' + claims_md
+            + '\n\nmIoU (%) of the pseudo-labels on each variant\'s train split; final = after CRF.')
+    atomic_write_bytes(work_dir / 'robustness.md', (text + '\n').encode())
+    atomic_write_bytes(work_dir / 'robustness.csv', numbers.to_csv(index=False).encode())
+    print(text)
+    return text
