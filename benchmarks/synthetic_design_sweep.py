@@ -47,6 +47,13 @@ RATES = ('fg_precision', 'fg_recall', 'context_fg_rate', 'background_fg_rate', '
 
 def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, pretrained: str | None,
                 max_iters: int | None = None) -> dict:
+    import wsss.datasets.synthetic as syn
+    with syn.params.overridden(**VARIANTS[name]['gen']):  # every module of the generator reads params.NAME
+        return _run_variant(name, work_dir, num_train, limit, methods, pretrained, max_iters)
+
+
+def _run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, pretrained: str | None,
+                 max_iters: int | None = None) -> dict:
     import torch
 
     import wsss.datasets.synthetic as syn
@@ -56,10 +63,6 @@ def run_variant(name: str, work_dir: Path, num_train: int, limit: int, methods, 
     from wsss.stages.cam.coverage import coverage_curve
     from wsss.stages.pseudo import make as make_pseudo
     v = VARIANTS[name]
-    for k, val in v['gen'].items():
-        if not hasattr(syn.params, k):
-            raise KeyError(f'{name}: no generator constant {k!r} in wsss.datasets.synthetic.params')
-        setattr(syn.params, k, val)  # every module of the generator reads params.NAME when it runs
     root = work_dir / name
     data = root / 'data'
     size = int(v.get('size', 128))
