@@ -33,6 +33,11 @@ COLUMNS = {'seed_mIoU': 'seed mIoU', 'nocrf_mIoU': 'pseudo mIoU (no CRF)', 'crf_
 SEED_RATES = ('context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')
 
 
+def run_tag(method: str, source: str | None) -> str:
+    """Folder name of one (method, saliency source) run, e.g. ``eps__saliency_good``, ``cam__none``."""
+    return f'{method}__{source.replace("/", "_") if source else "none"}'
+
+
 def run_row(method: str, source: str | None, pseudo_dir: Path) -> dict:
     """One table row: the three mIoUs; the region rates of the *seed* (each classifier's CAMs under the common
     EPS rule, so the classifiers are compared, not their label rules); foreground precision / recall of the
@@ -78,7 +83,7 @@ def run_ablation(work_dir: str | Path = 'work_dirs/ablation', data_root: str = '
         trains_with_saliency = CAM_MODELS.build(base.model).needs_saliency  # EPS's saliency loss
         labels_with_saliency = bool(make_pseudo.pseudo_settings(base)['use_saliency'])  # e.g. SeeNet's proxy rule
         for source in (sources if trains_with_saliency or labels_with_saliency else [None]):
-            tag = f'{method}__{source.replace("/", "_") if source else "none"}'
+            tag = run_tag(method, source)
             cfg = repo_config(repo, path, data_root, **options, **({'saliency_dir': source} if source else {}))
             # a classifier that trains without saliency is trained once and shared by its sources
             cam_dir = work_dir / (tag if trains_with_saliency else f'{method}__cam') / 'cam'

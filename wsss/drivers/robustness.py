@@ -25,7 +25,7 @@ from typing import Callable, Optional, Sequence
 import pandas as pd
 
 from wsss.datasets.synthetic import generate, params, read_synthetic_meta
-from wsss.drivers.ablation import METHODS, run_ablation
+from wsss.drivers.ablation import METHODS, run_ablation, run_tag
 from wsss.drivers.workdirs import repo_config
 from wsss.engine.logging import get_logger
 from wsss.engine.records import read_record
@@ -204,8 +204,7 @@ def train_segmenter(seg_config: str, data_root: Path, label_dir: Path, run_dir: 
     if not eval_seg.has_section(run_dir, 'val_ss'):
         train_seg.run(cfg, run_dir, resume=True)
     spikes = loss_spikes(run_dir / 'scalars.jsonl', warmup_iters(cfg))
-    return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'], spikes=len(spikes),
-                worst_spike=max((s['loss'] / s['running_mean'] for s in spikes), default=None))
+    return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'], spikes=len(spikes))
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -242,7 +241,7 @@ def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[s
                                     options.get('seg', {}))
         good = rows[rows['saliency'].isin([GOOD, '—'])]
         best = good.loc[good.apply(_final, axis=1).idxmax()]
-        tag = f"{best['method']}__{best['saliency'].replace('/', '_') if best['saliency'] != '—' else 'none'}"
+        tag = run_tag(best['method'], None if best['saliency'] == '—' else best['saliency'])
         labels = vdir / 'ablation' / tag / 'pseudo'
         labels = labels / ('crf' if (labels / 'crf').is_dir() else 'nocrf')
         log.info(f'[{name}] segmenter on the best pseudo-labels ({tag})')

@@ -104,7 +104,6 @@ CONTEXTS = (
 assert len(CONTEXTS) == NUM_CLASSES and len({c[0] for c in CONTEXTS}) == NUM_CLASSES
 
 
-
 @contextmanager
 def overridden(**values: Any) -> Iterator[None]:
     """Replace generator constants of this module for the duration (a data-set variant), then restore them.
