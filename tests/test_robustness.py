@@ -116,3 +116,22 @@ def test_two_tiny_variants_end_to_end(tmp_path):
     assert (work / 'plain' / 'ablation' / 'cam__cam' / 'cam' / 'final.pth').stat().st_mtime_ns == stamp
     with pytest.raises(RuntimeError, match='was made for another variant'):
         run_robustness(work, **dict(kw, definitions={'plain': Variant(seed=9, size=64, num_train=8, num_val=4)}))
+
+
+@pytest.mark.slow
+def test_segmenter_ddp_column(tmp_path, monkeypatch):
+    """--seg-ddp 2: the segmenter also trains on the ground truth through torchrun with 2 processes; its mIoU and
+    loss spikes get their own columns."""
+    import support_models  # noqa: F401  (registers TinyBackbone here)
+    monkeypatch.setenv('PYTHONPATH', str(ROOT / 'tests'))  # support_models for the launched processes
+    seg = dict(TINY_SEG, custom_imports=dict(imports=['support_models'], allow_failed_imports=False))
+    text = run_robustness(tmp_path / 'work', methods=('cam',), seg_config='configs/seg/deeplabv2_lite0_synthetic.py',
+                          repo=ROOT, num_workers=1, options={'cam': TINY_CAM, 'seg': seg}, seg_ddp=2,
+                          definitions={'v': Variant(seed=1, size=64, num_train=8, num_val=4)})
+    run = tmp_path / 'work' / 'v' / 'seg_gt_ddp2'
+    assert '2 process(es)' in (run / 'train.log').read_text() and (run / 'final.pth').is_file()
+    header = next(line for line in text.splitlines() if line.startswith('| variant'))
+    assert 'seg on GT, DDP (val)' in header and '(GT / GT DDP / pseudo)' in header
+    row = next(line for line in text.splitlines() if line.startswith('| v |'))
+    ddp_miou = json.loads((run / 'metrics.json').read_text())
+    assert row.split(' | ')[4] != '–' and len(row.split(' | ')[-1].split(' / ')) == 3, (row, ddp_miou)

@@ -240,3 +240,39 @@ def test_gauss_blur(sigma):
     var = (k.sum(axis=1) * (np.arange(41) - 20) ** 2).sum()
     assert 0.9 * sigma ** 2 < var < 1.05 * sigma ** 2
     assert gauss_blur(img, 0) is img
+
+
+def _part_offset(o) -> float:
+    """Distance of the part's centre from the body's centroid, over the body's largest radius."""
+    by, bx = np.nonzero(o.body)
+    py, px = np.nonzero(o.part)
+    return float(np.hypot(py.mean() - by.mean(), px.mean() - bx.mean()) / np.hypot(by - by.mean(), bx - bx.mean()).max())
+
+
+def test_part_at_extremity(samples, monkeypatch):
+    """PART_EXTREMITY puts the part among the fitting centres farthest from the body's centroid; the part stays
+    inside the body and within PART_FRACTION."""
+    monkeypatch.setattr(syn.params, 'PART_EXTREMITY', 0.7)
+    moved = [syn.render_sample(0, 'train', i, 128) for i in range(30)]
+    offsets = [_part_offset(o) for s in moved for o in s.objects]
+    for s in moved:
+        for o in s.objects:
+            assert not (o.part & ~o.body).any()
+            assert syn.PART_FRACTION[0] - 0.005 <= o.part.sum() / o.body.sum() <= syn.PART_FRACTION[1] + 0.005
+    default = [_part_offset(o) for s in samples[:30] for o in s.objects]
+    assert np.mean(offsets) > np.mean(default) + 0.12
+    assert np.percentile(offsets, 10) > np.percentile(default, 10)
+
+
+@pytest.mark.parametrize('each', [0.0, 0.03, 0.1])
+def test_foreign_context_per_class(monkeypatch, tmp_path, each):
+    """P_FOREIGN_CONTEXT_EACH: each absent class brings its context on its own, so an image carries about
+    19 x p foreign contexts (the single draw of P_FOREIGN_CONTEXT gives at most one)."""
+    monkeypatch.setattr(syn.params, 'P_FOREIGN_CONTEXT_EACH', each)
+    counts = [sum(c.foreign for c in syn.render_sample(1, 'train', i, 64).contexts) for i in range(80)]
+    expected = (NUM_CLASSES - 1.4) * each  # ~1.4 classes present per image
+    assert abs(np.mean(counts) - expected) < 0.1 + 3 * np.sqrt(expected / len(counts))
+    if each == 0.1:
+        assert max(counts) >= 3
+    syn.generate(tmp_path, num_train=1, num_val=0, num_sod=0, size=48)
+    assert json.loads((tmp_path / 'meta.json').read_text())['params']['p_foreign_context_each'] == each

@@ -29,10 +29,13 @@ def main(argv=None):
     p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS, help='CAM methods to run')
     p.add_argument('--seg-config', default=None,
                    help='segmenter config: also train it on the ground truth and on the best pseudo-labels')
+    p.add_argument('--seg-ddp', type=int, default=0, metavar='N',
+                   help='with --seg-config: also train the segmenter on the ground truth with N DDP processes '
+                        '(torchrun, gloo on CPU), its loss checked for spikes as the single-process run\'s')
     p.add_argument('--num-workers', type=int, default=2, help='CPU processes for pseudo-labels')
     a = p.parse_args(argv)
     run_robustness(a.work_dir, a.variants, a.methods, a.seg_config, repo=Path(__file__).resolve().parents[1],
-                   num_workers=a.num_workers)
+                   num_workers=a.num_workers, seg_ddp=a.seg_ddp)
 
 
 if __name__ == '__main__':

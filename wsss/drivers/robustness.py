@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
+import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -60,8 +64,11 @@ VARIANTS = {
     'size160': Variant(seed=2, size=160),
     'size224': Variant(seed=3, size=224),
     'small_parts': Variant(seed=4, gen=dict(PART_ACROSS=(14.0, 18.0), PART_FRACTION=(0.05, 0.07))),
-    # the independent set of issue 12: a class's context rarely elsewhere, adjacent half the time
-    'rare_foreign_context': Variant(seed=5, gen=dict(P_FOREIGN_CONTEXT=0.03, P_CONTEXT_ADJACENT=0.5)),
+    # the design of issue 12's independent set: each class's context in ~3 % of the images without it, adjacent
+    # half the time; parts of 6-10 % at the body's extremity; 300 train images
+    'independent_like': Variant(seed=5, num_train=300, gen=dict(
+        P_FOREIGN_CONTEXT_EACH=0.03, P_CONTEXT_ADJACENT=0.5, PART_EXTREMITY=0.7, PART_ACROSS=(14.0, 22.0),
+        PART_FRACTION=(0.06, 0.10))),
     'context_apart': Variant(seed=6, gen=dict(P_CONTEXT_ADJACENT=0.2)),
     'crowded': Variant(seed=7, gen=dict(P_SECOND_CLASS=0.5, P_THIRD_CLASS=0.2, OBJ_EXTENT_MULTI=(44.0, 64.0))),
 }
@@ -197,12 +204,39 @@ def warmup_iters(cfg) -> int:
     return max(ends) if ends else int(cfg.train_cfg.max_iters) // 10
 
 
+def launch_ddp(cfg, run_dir: Path, repo: Path, nproc: int) -> None:
+    """Train ``cfg`` with ``torchrun --nproc_per_node nproc tools/train_seg.py`` (as users launch DDP; gloo on
+    CPU), from the merged config written to ``<run_dir>/launch_config.py``; resumable."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    launch = run_dir / 'launch_config.py'
+    cfg.dump(str(launch))
+    env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1'),
+           'PYTHONPATH': os.pathsep.join(p for p in (str(repo), os.environ.get('PYTHONPATH', '')) if p)}
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_port',
+           str(free_port()), str(repo / 'tools' / 'train_seg.py'), str(launch), '--work-dir', str(run_dir),
+           '--resume']
+    res = subprocess.run(cmd, env=env)
+    if res.returncode != 0:
+        raise RuntimeError(f'{nproc}-process segmenter training failed (exit {res.returncode}): {" ".join(cmd)}; '
+                           f'see {run_dir / "train.log"}')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def train_segmenter(seg_config: str, data_root: Path, label_dir: Path, run_dir: Path, repo: Path,
-                    options: dict) -> dict:
-    """Train and evaluate the segmenter on ``label_dir``; its val mIoU and the loss spikes after warm-up."""
+                    options: dict, nproc: int = 1) -> dict:
+    """Train and evaluate the segmenter on ``label_dir`` (``nproc`` > 1: DDP through torchrun); its val mIoU
+    and the loss spikes after warm-up."""
     cfg = repo_config(repo, seg_config, data_root, label_dir=str(label_dir), **options)
     if not eval_seg.has_section(run_dir, 'val_ss'):
-        train_seg.run(cfg, run_dir, resume=True)
+        if nproc > 1:
+            launch_ddp(cfg, run_dir, repo, nproc)
+        else:
+            train_seg.run(cfg, run_dir, resume=True)
     spikes = loss_spikes(run_dir / 'scalars.jsonl', warmup_iters(cfg))
     return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'], spikes=len(spikes))
 
@@ -226,7 +260,7 @@ def make_variant_data(variant: Variant, data_root: Path) -> None:
 
 
 def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[str], seg_config: Optional[str],
-                repo: Path, num_workers: int, options: dict, log) -> tuple[pd.DataFrame, dict]:
+                repo: Path, num_workers: int, options: dict, log, seg_ddp: int = 0) -> tuple[pd.DataFrame, dict]:
     vdir = work_dir / name
     data = vdir / 'data'
     log.info(f'[{name}] data ({variant.describe()}) -> {data}')
@@ -239,6 +273,10 @@ def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[s
         log.info(f'[{name}] segmenter on the ground truth')
         seg['gt'] = train_segmenter(seg_config, data, data / 'SegmentationClass', vdir / 'seg_gt', repo,
                                     options.get('seg', {}))
+        if seg_ddp > 1:
+            log.info(f'[{name}] segmenter on the ground truth, {seg_ddp}-process DDP')
+            seg['gt_ddp'] = train_segmenter(seg_config, data, data / 'SegmentationClass', vdir / f'seg_gt_ddp{seg_ddp}',
+                                            repo, options.get('seg', {}), nproc=seg_ddp)
         good = rows[rows['saliency'].isin([GOOD, '—'])]
         best = good.loc[good.apply(_final, axis=1).idxmax()]
         tag = run_tag(best['method'], None if best['saliency'] == '—' else best['saliency'])
@@ -256,8 +294,10 @@ def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame]
     methods = [m for m in METHODS if any((t['method'] == m).any() for t in tables.values())]
     header += [f'{m} seed / final' for m in methods]
     with_seg = any(segs.values())
+    with_ddp = any('gt_ddp' in s for s in segs.values())
     if with_seg:
-        header += ['seg on GT (val)', 'seg on best pseudo (val)', 'loss spikes > 2× (GT / pseudo)']
+        header += ['seg on GT (val)'] + (['seg on GT, DDP (val)'] if with_ddp else []) + [
+            'seg on best pseudo (val)', 'loss spikes > 2× (GT' + (' / GT DDP' if with_ddp else '') + ' / pseudo)']
     for name, rows in tables.items():
         row = [name, variants[name].describe()]
         for m in methods:
@@ -268,9 +308,10 @@ def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame]
                 row.append('–')
         if with_seg:
             s = segs.get(name, {})
-            row += [_num(s['gt']['mIoU']) if 'gt' in s else '–',
-                    f"{_num(s['pseudo']['mIoU'])} ({s['pseudo']['labels']})" if 'pseudo' in s else '–',
-                    ' / '.join(str(s[k]['spikes']) if k in s else '–' for k in ('gt', 'pseudo'))]
+            keys = ('gt', 'gt_ddp', 'pseudo') if with_ddp else ('gt', 'pseudo')
+            row += [_num(s[k]['mIoU']) if k in s else '–' for k in keys[:-1]]
+            row += [f"{_num(s['pseudo']['mIoU'])} ({s['pseudo']['labels']})" if 'pseudo' in s else '–',
+                    ' / '.join(str(s[k]['spikes']) if k in s else '–' for k in keys)]
         cells.append(row)
     return markdown_table(header, cells)
 
@@ -278,9 +319,10 @@ def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame]
 def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Optional[Sequence[str]] = None,
                    methods: Sequence[str] = METHODS, seg_config: Optional[str] = None, repo: str | Path = '.',
                    num_workers: int = 2, options: Optional[dict] = None,
-                   definitions: Optional[dict[str, Variant]] = None) -> str:
+                   definitions: Optional[dict[str, Variant]] = None, seg_ddp: int = 0) -> str:
     """Run every variant (module docstring) and return the report. ``options``: extra config options per kind,
-    ``{'cam': {...}, 'seg': {...}}``; ``definitions``: the variants by name (default :data:`VARIANTS`)."""
+    ``{'cam': {...}, 'seg': {...}}``; ``definitions``: the variants by name (default :data:`VARIANTS`);
+    ``seg_ddp`` > 1: also train the segmenter on the ground truth with that many DDP processes (torchrun)."""
     definitions = dict(VARIANTS if definitions is None else definitions)
     names = list(definitions) if variants is None else list(variants)
     unknown = [n for n in names if n not in definitions]
@@ -292,7 +334,7 @@ def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Opti
     tables, segs = {}, {}
     for name in names:
         tables[name], segs[name] = run_variant(name, definitions[name], work_dir, methods, seg_config, repo,
-                                               num_workers, options, log)
+                                               num_workers, options, log, seg_ddp)
     claims_md, numbers = claims_report(tables)
     text = ('## Variants\n\n' + variants_table(definitions, tables, segs) + '\n\n## Claims\n\n' + claims_md
             + '\n\nmIoU (%) of the pseudo-labels on each variant\'s train split; final = after CRF.')

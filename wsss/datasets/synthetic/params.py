@@ -37,6 +37,8 @@ P_SECOND_CLASS = 0.30  #: probability of a 2nd class (a 3rd one with P_THIRD_CLA
 P_THIRD_CLASS = 0.05
 P_OWN_CONTEXT = 0.95  #: probability that a present class brings its context
 P_FOREIGN_CONTEXT = 0.35  #: probability that an image carries the context of one absent class
+P_FOREIGN_CONTEXT_EACH = None  #: if set: each absent class brings its context independently with this probability
+#: (instead of the one draw of P_FOREIGN_CONTEXT); 0.03 = "a class's context in ~3 % of the images without it"
 P_CONTEXT_ADJACENT = 0.6  #: adjacent to an object of its class vs. placed apart
 CONTEXT_SIZE = 0.5  #: scales the context regions' sizes (band height, panel width, margins)
 MIN_VISIBLE_CONTEXT = 0.3  #: an adjacent context hidden beyond this share by the objects is placed apart
@@ -44,6 +46,9 @@ OBJ_EXTENT_SINGLE = (66.0, 92.0)  #: major extent of a lone object
 OBJ_EXTENT_MULTI = (54.0, 74.0)  #: major extent when there are several objects
 PART_ACROSS = (20.0, 26.0)  #: target part diameter / side, before PART_FRACTION clips it
 PART_FRACTION = (0.08, 0.10)  #: part area / object area is clipped to this range
+#: 0: the part's centre anywhere it fits inside the body; q > 0: only among the fitting centres farthest from the
+#: body's centroid (the top 1 - q of them), i.e. the part at the body's extremity
+PART_EXTREMITY = 0.0
 MIN_VISIBLE_OBJECT = 0.45  #: an occluded object keeps at least this share of its area
 MIN_VISIBLE_PART = 0.7  #: ... and of its part
 BOUNDARY_RADIUS = 1.0  #: ignore band = pixels within this (Chebyshev) radius of another instance

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 from wsss.datasets.synthetic import params
 from wsss.datasets.synthetic.filters import boundary_band, gauss_blur
@@ -130,6 +131,17 @@ def _bbox(mask: np.ndarray):
     return float(ys.min()), float(xs.min()), float(ys.max() + 1), float(xs.max() + 1)
 
 
+def _extreme_centres(body: np.ndarray, yy, xx, radius: float) -> np.ndarray:
+    """Flat indices of the body pixels at least ``radius`` inside it (where a part fits) that lie farthest from
+    the body's centroid: the top ``1 - PART_EXTREMITY`` of them by distance (all body pixels if none fits)."""
+    inside = distance_transform_edt(np.pad(body, 1))[1:-1, 1:-1] >= radius
+    idx = np.flatnonzero(inside)
+    if len(idx) == 0:
+        return np.flatnonzero(body)
+    d = np.hypot(yy.flat[idx] - yy[body].mean(), xx.flat[idx] - xx[body].mean())
+    return idx[d >= np.quantile(d, params.PART_EXTREMITY)]
+
+
 def _make_object(rng, yy, xx, s, cls0: int, extent: float) -> SyntheticObject | None:
     """Body + part for class index ``cls0`` (0-based); None when no part fits (rare)."""
     h, w = yy.shape
@@ -147,7 +159,7 @@ def _make_object(rng, yy, xx, s, cls0: int, extent: float) -> SyntheticObject | 
     target = frac * area
     across = np.sqrt(target / (np.pi / 4 if params.PART_SPECS[cls0]['shape'] == 'disc' else 1.0))
     margin = 2.0 * s
-    idx = np.flatnonzero(body)
+    idx = np.flatnonzero(body) if not params.PART_EXTREMITY else _extreme_centres(body, yy, xx, across / 2 + margin)
     for _ in range(40):
         k = idx[int(rng.integers(len(idx)))]
         py, px = yy.flat[k], xx.flat[k]
@@ -216,9 +228,12 @@ def render_sample(seed: int, split: str, index: int, size: int = 128) -> Sample:
             anchors = [o for o in objects if o.cls == c]
             ctx_specs.append((c, anchors[int(rng.integers(len(anchors)))],
                               rng.random() < params.P_CONTEXT_ADJACENT, False))
-    if rng.random() < params.P_FOREIGN_CONTEXT:
-        absent = [c for c in range(1, NUM_CLASSES + 1) if c not in present]
-        c = int(rng.choice(absent))
+    absent = [c for c in range(1, NUM_CLASSES + 1) if c not in present]
+    if params.P_FOREIGN_CONTEXT_EACH is not None:  # each absent class on its own
+        foreign = [c for c in absent if rng.random() < params.P_FOREIGN_CONTEXT_EACH]
+    else:
+        foreign = [int(rng.choice(absent))] if rng.random() < params.P_FOREIGN_CONTEXT else []
+    for c in foreign:
         ctx_specs.append((c, objects[int(rng.integers(len(objects)))], rng.random() < 0.5, True))
 
     # ---- composite: background, contexts, distractors, objects ----------------------------------

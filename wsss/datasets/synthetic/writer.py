@@ -36,7 +36,12 @@ def class_table() -> list[dict]:
 
 def _readme(args: dict) -> str:
     p = params
-    foreign_per_class = p.P_FOREIGN_CONTEXT / (NUM_CLASSES - 1)  # share of the images without a class
+    if p.P_FOREIGN_CONTEXT_EACH is None:  # one absent class's context in P_FOREIGN_CONTEXT of the images
+        foreign_any, foreign_per_class = p.P_FOREIGN_CONTEXT, p.P_FOREIGN_CONTEXT / (NUM_CLASSES - 1)
+    else:  # each absent class's context on its own (about NUM_CLASSES - 1 absent classes per image)
+        foreign_per_class = p.P_FOREIGN_CONTEXT_EACH
+        foreign_any = 1 - (1 - foreign_per_class) ** (NUM_CLASSES - 1)
+    where = 'at the extremity of' if p.PART_EXTREMITY else 'on'
     rows = '\n'.join(f"| {r['index']} | {r['name']} | {r['part']['pattern']} / {r['part']['second']} / "
                      f"{r['part']['shape']}, hue {r['part']['hue']:.2f} | {r['context']['name']} "
                      f"({r['context']['placement']}) |" for r in class_table())
@@ -68,10 +73,10 @@ Deterministic: the same arguments give the same bytes; every image can be regene
 
 ## Rules (why the WSSS methods show their effect here)
 1. Every class has a small discriminative part ({p.PART_FRACTION[0]:.0%}-{p.PART_FRACTION[1]:.0%} of the object area,
-   13-28 px across at 128 px, median 17 px) with a class-specific colour and texture, on a body
-   whose shape, colour and texture come from a pool shared by all classes: a plain CAM finds the part only.
+   {p.PART_ACROSS[0]:.0f}-{p.PART_ACROSS[1]:.0f} px across at 128 px before that clip) with a class-specific
+   colour and texture, {where} a body whose shape, colour and texture come from a pool shared by all classes: a plain CAM finds the part only.
 2. Every class has its own background context, present in ~{p.P_OWN_CONTEXT:.0%} of its images and, as a
-   foreign context, in ~{p.P_FOREIGN_CONTEXT:.0%} of all images (about {foreign_per_class:.1%} of the
+   foreign context, in ~{foreign_any:.0%} of all images (about {foreign_per_class:.1%} of the
    images without the class, per class); adjacent to an object of its class in ~{p.P_CONTEXT_ADJACENT:.0%} of cases,
    apart otherwise. It is background (0) in SegmentationClass: a plain CAM leaks onto it.
 3. 1-3 objects of 1-3 classes per image (the primary class cycles so every 20 consecutive images cover all
@@ -154,7 +159,9 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
                 region_codes=REGION_CODES, saliency_dirs=['saliency/good', 'saliency/poor'],
                 params=dict(p_second_class=params.P_SECOND_CLASS, p_third_class=params.P_THIRD_CLASS,
                             p_own_context=params.P_OWN_CONTEXT, p_foreign_context=params.P_FOREIGN_CONTEXT,
+                            p_foreign_context_each=params.P_FOREIGN_CONTEXT_EACH,
                             p_context_adjacent=params.P_CONTEXT_ADJACENT, part_fraction=list(params.PART_FRACTION),
+                            part_extremity=params.PART_EXTREMITY,
                             part_across_px_at_128=list(params.PART_ACROSS), sal_poor_miss=params.SAL_POOR_MISS,
                             sal_poor_context=params.SAL_POOR_CONTEXT, jpeg_quality=params.JPEG_QUALITY),
                 classes=class_table())
