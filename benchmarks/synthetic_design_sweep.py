@@ -52,8 +52,14 @@ RECIPES = {
     '_train_levels2-3': ['model.backbone.frozen_stages=2'],
     '_adamw': ["optim_wrapper.optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=1e-2)"],
     '_500it': ['train_cfg.max_iters=500'],
+    # EPS's overlap threshold (eq. (1); official VOC 0.4): a present class whose map overlaps the saliency less
+    # counts as background for the loss
+    '_tau0.1': ["model.head.sal_loss=dict(type='EPSSaliencyLoss', tau=0.1, lam=0.5)"],
 }
 VARIANTS.update({f'indep{k}': dict(gen=INDEP.gen, cfg=v, num_train=INDEP.num_train) for k, v in RECIPES.items()})
+# smaller objects (15 % of the pixels foreground, as the independent set): the same recipes
+SMALL = ROBUSTNESS_VARIANTS['small_objects']
+VARIANTS.update({f'small{k}': dict(gen=SMALL.gen, cfg=v) for k, v in RECIPES.items()})
 METHODS = ('cam', 'eps', 'eps_seenet')
 RATES = ('fg_precision', 'fg_recall', 'context_fg_rate', 'background_fg_rate', 'body_recall', 'part_recall')
 

@@ -1,5 +1,6 @@
 """2-process DDP on CPU (gloo), launched with torchrun as users launch it, equals 1 process with the same
 global batch; only rank 0 writes."""
+import json
 import os
 import subprocess
 import sys
@@ -42,5 +43,9 @@ def test_two_process_ddp_matches_one_process(tmp_path, tiny_voc):
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+    # loss_mean is averaged over the ranks: the mean of the two half-batch losses = the full batch's loss
+    means = [[json.loads(x)['loss_mean'] for x in (tmp_path / d / 'scalars.jsonl').read_text().splitlines()]
+             for d in ('one', 'two')]
+    assert len(means[0]) == 4 and means[0] == pytest.approx(means[1], rel=1e-4)
     log = (tmp_path / 'two' / 'train.log').read_text()
     assert '2 process(es)' in log and 'iter 4/4' in log

@@ -82,6 +82,13 @@ def test_loss_spikes_and_warmup(tmp_path):
     assert [s['iter'] for s in spikes] == [150] and spikes[0]['running_mean'] == pytest.approx(2.275)
     assert loss_spikes(path, warmup_iters=25, window=1) == [dict(iter=150, loss=5.0, running_mean=2.1)]
     assert loss_spikes(path, warmup_iters=0) == []               # counted in, 9.0 lifts the reference to 3.62
+    # the first point after the warm-up is compared with the last warm-up value (3.0 > 2 x 1.2)
+    path.write_text(''.join(json.dumps({'iter': 25 * (i + 1), 'loss': v}) + '\n' for i, v in enumerate([1.2, 3.0, 1.5])))
+    assert loss_spikes(path, warmup_iters=25) == [dict(iter=50, loss=3.0, running_mean=1.2)]
+    # the interval mean is used where the trainer logged it (the last batch's loss is noisy)
+    path.write_text(''.join(json.dumps({'iter': 25 * (i + 1), 'loss': v, 'loss_mean': 1.0}) + '\n'
+                            for i, v in enumerate([1.2, 3.0, 1.5])))
+    assert loss_spikes(path, warmup_iters=25) == []
     cfg = repo_config(ROOT, 'configs/seg/deeplabv2_lite0_synthetic.py', tmp_path)
     assert warmup_iters(cfg) == 25                               # its LinearLR warm-up ends at 25
 

@@ -41,6 +41,7 @@ def test_resume_gives_the_same_weights(tmp_path, tiny_voc):
     assert set(final) == {'state_dict', 'meta'}
     lines = [json.loads(x) for x in (tmp_path / 'full' / 'scalars.jsonl').read_text().splitlines()]
     assert [x['iter'] for x in lines] == list(range(1, 7)) and 'loss_cls' in lines[0]
+    assert all(x['loss_mean'] == pytest.approx(x['loss']) for x in lines)  # logged every iteration: the same
     # poly schedule reached its end; head has 10x lr
     groups = full.optim_wrapper.optimizer.param_groups
     assert any(abs(g['initial_lr'] - 1.0) < 1e-9 for g in groups)

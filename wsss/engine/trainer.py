@@ -15,7 +15,8 @@ Config keys read:
 
 Files in ``work_dir``: ``latest.pth`` (model + optimizer + schedulers + iteration + RNG; written atomically
 every ``ckpt_interval`` iterations and at the end), ``final.pth`` (``{'state_dict', 'meta'}``),
-``train.log``, ``scalars.jsonl``. ``train(resume=True)`` continues from ``latest.pth`` and gives the same
+``train.log``, ``scalars.jsonl`` (one line per log: the last iteration's losses, ``loss_mean`` = the mean total
+loss since the previous log over all ranks, lr, images/s). ``train(resume=True)`` continues from ``latest.pth`` and gives the same
 final weights as an uninterrupted run (the data order and augmentations are a function of the iteration).
 Only rank 0 writes.
 """
@@ -239,6 +240,7 @@ class IterTrainer:
                  f'{sampler.B} on {self.world} process(es), device {self.device}, {len(self.dataset)} samples')
         last: dict[str, float] = {}
         t0, n_img = time.perf_counter(), 0
+        window = []  # total losses since the last log: their mean (over all ranks) is logged as loss_mean
         bar = tqdm(total=max_iters, initial=start, desc='train', disable=self.rank != 0, mininterval=2,
                    dynamic_ncols=True, leave=False)
         scalars = open(self.work_dir / 'scalars.jsonl', 'a') if self.rank == 0 else None
@@ -252,6 +254,7 @@ class IterTrainer:
                     raise FloatingPointError(f'loss is {loss.item()} at iteration {it + 1}: '
                                              f'{ {k: float(v) for k, v in losses.items()} }')
                 self.optim_wrapper.update_params(loss)
+                window.append(float(loss.detach()))
                 for s in self.schedulers:
                     s.step()
                 n_img += batch['img'].shape[0] * self.world
@@ -260,8 +263,11 @@ class IterTrainer:
                     dt = time.perf_counter() - t0
                     last = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
                             for k, v in losses.items()}
-                    last.update(loss=float(loss.detach()), lr=self.optim_wrapper.get_lr()['lr'][0],
-                                img_per_s=n_img / max(dt, 1e-9))
+                    mean = torch.tensor(sum(window) / len(window), dtype=torch.float64, device=self.device)
+                    dist.all_reduce(mean, op='mean')  # no-op in one process
+                    window = []
+                    last.update(loss=float(loss.detach()), loss_mean=float(mean),
+                                lr=self.optim_wrapper.get_lr()['lr'][0], img_per_s=n_img / max(dt, 1e-9))
                     if self.device.type == 'cuda':
                         last['max_mem_mb'] = torch.cuda.max_memory_allocated(self.device) / 2**20
                     eta = (max_iters - it - 1) * dt / max(1, it + 1 - start)
