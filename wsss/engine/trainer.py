@@ -240,7 +240,7 @@ class IterTrainer:
                  f'{sampler.B} on {self.world} process(es), device {self.device}, {len(self.dataset)} samples')
         last: dict[str, float] = {}
         t0, n_img = time.perf_counter(), 0
-        window = []  # total losses since the last log: their mean (over all ranks) is logged as loss_mean
+        window_sum, window_n = 0.0, 0  # total loss since the last log (on the device: no sync per iteration)
         bar = tqdm(total=max_iters, initial=start, desc='train', disable=self.rank != 0, mininterval=2,
                    dynamic_ncols=True, leave=False)
         scalars = open(self.work_dir / 'scalars.jsonl', 'a') if self.rank == 0 else None
@@ -254,7 +254,7 @@ class IterTrainer:
                     raise FloatingPointError(f'loss is {loss.item()} at iteration {it + 1}: '
                                              f'{ {k: float(v) for k, v in losses.items()} }')
                 self.optim_wrapper.update_params(loss)
-                window.append(float(loss.detach()))
+                window_sum, window_n = window_sum + loss.detach().double(), window_n + 1
                 for s in self.schedulers:
                     s.step()
                 n_img += batch['img'].shape[0] * self.world
@@ -263,9 +263,9 @@ class IterTrainer:
                     dt = time.perf_counter() - t0
                     last = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
                             for k, v in losses.items()}
-                    mean = torch.tensor(sum(window) / len(window), dtype=torch.float64, device=self.device)
+                    mean = window_sum / window_n  # logged as loss_mean, averaged over the ranks
                     dist.all_reduce(mean, op='mean')  # no-op in one process
-                    window = []
+                    window_sum, window_n = 0.0, 0
                     last.update(loss=float(loss.detach()), loss_mean=float(mean),
                                 lr=self.optim_wrapper.get_lr()['lr'][0], img_per_s=n_img / max(dt, 1e-9))
                     if self.device.type == 'cuda':
