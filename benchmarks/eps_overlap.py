@@ -6,7 +6,8 @@ EPS (eq. (1)) puts a present class k in the foreground set only when its map ove
 towards the absent classes. This script measures, on the train images as the loss sees them (the config's train
 augmentation, seed 0, one pass), the share of (image, present class) pairs with O_k > tau, overall and by the
 saliency map's area (terciles), the mean O_k and the share whose map M_k = round(p_k) is empty (p_k <= 0.5
-everywhere: O_k = 0 whatever tau, so the class is background for the loss). Measured, not asserted; figures in benchmarks/RESULTS.md.
+everywhere: O_k = 0 whatever tau, so the class is background for the loss). Measured, not asserted; figures in
+benchmarks/RESULTS.md.
 
     python benchmarks/eps_overlap.py work_dirs/ablation/eps__saliency_good/cam [more run dirs ...]
 

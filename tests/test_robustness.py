@@ -83,7 +83,8 @@ def test_loss_spikes_and_warmup(tmp_path):
     assert loss_spikes(path, warmup_iters=25, window=1) == [dict(iter=150, loss=5.0, running_mean=2.1)]
     assert loss_spikes(path, warmup_iters=0) == []               # counted in, 9.0 lifts the reference to 3.62
     # the first point after the warm-up is compared with the last warm-up value (3.0 > 2 x 1.2)
-    path.write_text(''.join(json.dumps({'iter': 25 * (i + 1), 'loss': v}) + '\n' for i, v in enumerate([1.2, 3.0, 1.5])))
+    path.write_text(''.join(json.dumps({'iter': 25 * (i + 1), 'loss': v}) + '\n'
+                            for i, v in enumerate([1.2, 3.0, 1.5])))
     assert loss_spikes(path, warmup_iters=25) == [dict(iter=50, loss=3.0, running_mean=1.2)]
     # the interval mean is used where the trainer logged it (the last batch's loss is noisy)
     path.write_text(''.join(json.dumps({'iter': 25 * (i + 1), 'loss': v, 'loss_mean': 1.0}) + '\n'

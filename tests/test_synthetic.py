@@ -246,7 +246,8 @@ def _part_offset(o) -> float:
     """Distance of the part's centre from the body's centroid, over the body's largest radius."""
     by, bx = np.nonzero(o.body)
     py, px = np.nonzero(o.part)
-    return float(np.hypot(py.mean() - by.mean(), px.mean() - bx.mean()) / np.hypot(by - by.mean(), bx - bx.mean()).max())
+    radius = np.hypot(by - by.mean(), bx - bx.mean()).max()
+    return float(np.hypot(py.mean() - by.mean(), px.mean() - bx.mean()) / radius)
 
 
 def test_part_at_extremity(samples, monkeypatch):

@@ -11,7 +11,8 @@ EPS seed mIoU >= plain CAM + 5 and EPS context -> fg <= half of CAM's on every v
 SeeNet on average and never more than 1 point below either.
 
 Example (8 variants x 6 CAM trainings: about 6 hours on 2 CPU cores, resumable; --variants picks some):
-    python tools/robustness.py --work-dir work_dirs/robustness --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
+    python tools/robustness.py --work-dir work_dirs/robustness \\
+        --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
 The report goes to <work-dir>/robustness.{md,csv}.
 """
 from pathlib import Path

@@ -16,8 +16,9 @@ Config keys read:
 Files in ``work_dir``: ``latest.pth`` (model + optimizer + schedulers + iteration + RNG; written atomically
 every ``ckpt_interval`` iterations and at the end), ``final.pth`` (``{'state_dict', 'meta'}``),
 ``train.log``, ``scalars.jsonl`` (one line per log: the last iteration's losses, ``loss_mean`` = the mean total
-loss since the previous log over all ranks, lr, images/s). ``train(resume=True)`` continues from ``latest.pth`` and gives the same
-final weights as an uninterrupted run (the data order and augmentations are a function of the iteration).
+loss since the previous log over all ranks, lr, images/s). ``train(resume=True)`` continues from ``latest.pth``
+and gives the same final weights as an uninterrupted run (the data order and augmentations are a function of the
+iteration).
 Only rank 0 writes.
 """
 from __future__ import annotations

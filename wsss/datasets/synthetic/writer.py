@@ -74,7 +74,8 @@ Deterministic: the same arguments give the same bytes; every image can be regene
 ## Rules (why the WSSS methods show their effect here)
 1. Every class has a small discriminative part ({p.PART_FRACTION[0]:.0%}-{p.PART_FRACTION[1]:.0%} of the object area,
    {p.PART_ACROSS[0]:.0f}-{p.PART_ACROSS[1]:.0f} px across at 128 px before that clip) with a class-specific
-   colour and texture, {where} a body whose shape, colour and texture come from a pool shared by all classes: a plain CAM finds the part only.
+   colour and texture, {where} a body whose shape, colour and texture come from a pool shared by all classes:
+   a plain CAM finds the part only.
 2. Every class has its own background context, present in ~{p.P_OWN_CONTEXT:.0%} of its images and, as a
    foreign context, in ~{foreign_any:.0%} of all images (about {foreign_per_class:.1%} of the
    images without the class, per class); adjacent to an object of its class in ~{p.P_CONTEXT_ADJACENT:.0%} of cases,
