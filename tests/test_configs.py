@@ -8,24 +8,28 @@ from wsss.registry import CAM_MODELS, SALIENCY_MODELS, SEGMENTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = {'cam': CAM_MODELS, 'seg': SEGMENTERS, 'saliency': SALIENCY_MODELS}
-CONFIGS = sorted(p for kind in REGISTRY for p in (ROOT / 'configs' / kind).glob('*.py'))
+CONFIGS = sorted(p for kind in REGISTRY for p in (ROOT / 'configs' / kind).rglob('*.py'))  # candidate recipes too
+
+
+def kind_of(path: Path) -> str:
+    return path.relative_to(ROOT / 'configs').parts[0]
 
 
 def test_there_are_configs():
-    names = {p.name for p in CONFIGS}
+    names = {p.name for p in CONFIGS if p.parent.name == kind_of(p)}
     for m in ('cam', 'eps', 'seenet', 'eps_seenet'):
         assert f'{m}_lite0_synthetic.py' in names and f'{m}_resnet38_voc.py' in names
     for s in ('deeplabv2', 'sanet'):
         assert f'{s}_lite0_synthetic.py' in names and f'{s}_r101_voc.py' in names
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: f'{p.parent.name}/{p.name}')
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(ROOT / 'configs')))
 def test_config_builds(path):
     cfg = load_config(str(path))
     assert 'data_root' in cfg
-    model = REGISTRY[path.parent.name].build(cfg.model)
+    model = REGISTRY[kind_of(path)].build(cfg.model)
     assert hasattr(model, 'loss')
-    if path.parent.name != 'saliency':
+    if kind_of(path) != 'saliency':
         assert 'train_dataset' in cfg and 'train_cfg' in cfg and 'optim_wrapper' in cfg
 
 

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+from mmengine.config import Config
 
 from test_saliency_ablation import ROOT, TINY_CAM, TINY_SEG
 from wsss.datasets.synthetic import generate, params
@@ -129,15 +130,19 @@ def test_two_tiny_variants_end_to_end(tmp_path):
 @pytest.mark.slow
 def test_segmenter_ddp_column(tmp_path, monkeypatch):
     """--seg-ddp 2: the segmenter also trains on the ground truth through torchrun with 2 processes; its mIoU and
-    loss spikes get their own columns."""
+    loss spikes get their own columns. --cam-configs: the CAMs train with another recipe's configs."""
     import support_models  # noqa: F401  (registers TinyBackbone here)
     monkeypatch.setenv('PYTHONPATH', str(ROOT / 'tests'))  # support_models for the launched processes
     seg = dict(TINY_SEG, custom_imports=dict(imports=['support_models'], allow_failed_imports=False))
     text = run_robustness(tmp_path / 'work', methods=('cam',), seg_config='configs/seg/deeplabv2_lite0_synthetic.py',
                           repo=ROOT, num_workers=1, options={'cam': TINY_CAM, 'seg': seg}, seg_ddp=2,
-                          definitions={'v': Variant(seed=1, size=64, num_train=8, num_val=4)})
+                          definitions={'v': Variant(seed=1, size=64, num_train=8, num_val=4)},
+                          cam_configs='configs/cam/adamw/{method}_lite0_synthetic.py')
+    cam_cfg = Config.fromfile(tmp_path / 'work' / 'v' / 'ablation' / 'cam__cam' / 'cam' / 'config.py')
+    assert cam_cfg.optim_wrapper.optimizer.type == 'AdamW'
     run = tmp_path / 'work' / 'v' / 'seg_gt_ddp2'
     assert '2 process(es)' in (run / 'train.log').read_text() and (run / 'final.pth').is_file()
+    assert 'iter 2/2' in (run / 'torchrun.log').read_text()  # the ranks' output, kept
     header = next(line for line in text.splitlines() if line.startswith('| variant'))
     assert 'seg on GT, DDP (val)' in header and '(GT / GT DDP / pseudo)' in header
     row = next(line for line in text.splitlines() if line.startswith('| v |'))

@@ -13,12 +13,17 @@ SeeNet on average and never more than 1 point below either.
 Example (8 variants x 6 CAM trainings: about 6 hours on 2 CPU cores, resumable; --variants picks some):
     python tools/robustness.py --work-dir work_dirs/robustness \\
         --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
-The report goes to <work-dir>/robustness.{md,csv}.
+The report goes to <work-dir>/robustness.{md,csv}. A candidate recipe is measured with its own configs
+(--cam-configs) or keys (--cam-options), in its own --work-dir (finished runs there are reused), e.g.
+    python tools/robustness.py --work-dir work_dirs/robustness_adamw --variants independent_like \
+        --cam-configs 'configs/cam/adamw/{method}_lite0_synthetic.py'
 """
 from pathlib import Path
 
+from mmengine.config import DictAction
+
 from wsss.drivers.ablation import METHODS
-from wsss.drivers.robustness import VARIANTS, run_robustness
+from wsss.drivers.robustness import CAM_CONFIGS, VARIANTS, run_robustness
 from wsss.engine.cli import make_parser
 
 
@@ -34,9 +39,17 @@ def main(argv=None):
                    help='with --seg-config: also train the segmenter on the ground truth with N DDP processes '
                         '(torchrun, gloo on CPU), its loss checked for spikes as the single-process run\'s')
     p.add_argument('--num-workers', type=int, default=2, help='CPU processes for pseudo-labels')
+    p.add_argument('--cam-configs', default=CAM_CONFIGS, metavar='PATTERN',
+                   help='the CAM configs, {method} standing for cam / seenet / eps / eps_seenet (default: the shipped '
+                        'ones)')
+    p.add_argument('--cam-options', nargs='+', action=DictAction, default={},
+                   help='override keys of every CAM config (as --cfg-options), e.g. to measure a candidate recipe')
+    p.add_argument('--seg-options', nargs='+', action=DictAction, default={},
+                   help='override keys of the segmenter config (as --cfg-options)')
     a = p.parse_args(argv)
     run_robustness(a.work_dir, a.variants, a.methods, a.seg_config, repo=Path(__file__).resolve().parents[1],
-                   num_workers=a.num_workers, seg_ddp=a.seg_ddp)
+                   num_workers=a.num_workers, seg_ddp=a.seg_ddp,
+                   options={'cam': a.cam_options, 'seg': a.seg_options}, cam_configs=a.cam_configs)
 
 
 if __name__ == '__main__':

@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
+from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -39,6 +39,7 @@ from wsss.stages.seg import train as train_seg
 from wsss.utils.io import atomic_write_bytes, atomic_write_json
 
 GOOD, POOR = 'saliency/good', 'saliency/poor'
+CAM_CONFIGS = 'configs/cam/{method}_lite0_synthetic.py'  # the shipped recipe
 
 
 @dataclass(frozen=True)
@@ -210,26 +211,28 @@ def warmup_iters(cfg) -> int:
 
 
 def launch_ddp(cfg, run_dir: Path, repo: Path, nproc: int) -> None:
-    """Train ``cfg`` with ``torchrun --nproc_per_node nproc tools/train_seg.py`` (as users launch DDP; gloo on
-    CPU), from the merged config written to ``<run_dir>/launch_config.py``; resumable."""
+    """Train ``cfg`` with ``torchrun --standalone --nproc_per_node nproc tools/train_seg.py`` (as users launch
+    DDP on one machine; gloo on CPU; the rendezvous picks its own free port), from the merged config written to
+    ``<run_dir>/launch_config.py``; resumable. Everything the ranks print is also kept in
+    ``<run_dir>/torchrun.log``, and its end is quoted when a rank fails."""
     run_dir.mkdir(parents=True, exist_ok=True)
     launch = run_dir / 'launch_config.py'
     cfg.dump(str(launch))
     env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1'),
            'PYTHONPATH': os.pathsep.join(p for p in (str(repo), os.environ.get('PYTHONPATH', '')) if p)}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_port',
-           str(free_port()), str(repo / 'tools' / 'train_seg.py'), str(launch), '--work-dir', str(run_dir),
-           '--resume']
-    res = subprocess.run(cmd, env=env)
-    if res.returncode != 0:
-        raise RuntimeError(f'{nproc}-process segmenter training failed (exit {res.returncode}): {" ".join(cmd)}; '
-                           f'see {run_dir / "train.log"}')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(nproc),
+           str(repo / 'tools' / 'train_seg.py'), str(launch), '--work-dir', str(run_dir), '--resume']
+    log = run_dir / 'torchrun.log'
+    tail: deque[str] = deque(maxlen=40)
+    with open(log, 'a') as f, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                               text=True, errors='replace') as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            f.write(line)
+            tail.append(line)
+    if proc.returncode != 0:
+        raise RuntimeError(f'{nproc}-process segmenter training failed (exit {proc.returncode}): {" ".join(cmd)}; '
+                           f'the ranks\' output is in {log}, its end:\n' + ''.join(tail))
 
 
 def train_segmenter(seg_config: str, data_root: Path, label_dir: Path, run_dir: Path, repo: Path,
@@ -265,13 +268,14 @@ def make_variant_data(variant: Variant, data_root: Path) -> None:
 
 
 def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[str], seg_config: Optional[str],
-                repo: Path, num_workers: int, options: dict, log, seg_ddp: int = 0) -> tuple[pd.DataFrame, dict]:
+                repo: Path, num_workers: int, options: dict, log, seg_ddp: int = 0,
+                cam_configs: str = CAM_CONFIGS) -> tuple[pd.DataFrame, dict]:
     vdir = work_dir / name
     data = vdir / 'data'
     log.info(f'[{name}] data ({variant.describe()}) -> {data}')
     make_variant_data(variant, data)
-    run_ablation(vdir / 'ablation', data, methods, (GOOD, POOR), repo=repo, num_workers=num_workers,
-                 options=options.get('cam'))
+    run_ablation(vdir / 'ablation', data, methods, (GOOD, POOR), config_pattern=cam_configs, repo=repo,
+                 num_workers=num_workers, options=options.get('cam'))
     rows = pd.read_csv(vdir / 'ablation' / 'ablation.csv')
     seg = {}
     if seg_config:
@@ -324,10 +328,12 @@ def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame]
 def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Optional[Sequence[str]] = None,
                    methods: Sequence[str] = METHODS, seg_config: Optional[str] = None, repo: str | Path = '.',
                    num_workers: int = 2, options: Optional[dict] = None,
-                   definitions: Optional[dict[str, Variant]] = None, seg_ddp: int = 0) -> str:
+                   definitions: Optional[dict[str, Variant]] = None, seg_ddp: int = 0,
+                   cam_configs: str = CAM_CONFIGS) -> str:
     """Run every variant (module docstring) and return the report. ``options``: extra config options per kind,
     ``{'cam': {...}, 'seg': {...}}``; ``definitions``: the variants by name (default :data:`VARIANTS`);
-    ``seg_ddp`` > 1: also train the segmenter on the ground truth with that many DDP processes (torchrun)."""
+    ``seg_ddp`` > 1: also train the segmenter on the ground truth with that many DDP processes (torchrun);
+    ``cam_configs``: the CAM configs, ``{method}`` standing for the method (another recipe's configs)."""
     definitions = dict(VARIANTS if definitions is None else definitions)
     names = list(definitions) if variants is None else list(variants)
     unknown = [n for n in names if n not in definitions]
@@ -339,7 +345,7 @@ def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Opti
     tables, segs = {}, {}
     for name in names:
         tables[name], segs[name] = run_variant(name, definitions[name], work_dir, methods, seg_config, repo,
-                                               num_workers, options, log, seg_ddp)
+                                               num_workers, options, log, seg_ddp, cam_configs)
     claims_md, numbers = claims_report(tables)
     text = ('## Variants\n\n' + variants_table(definitions, tables, segs) + '\n\n## Claims\n\n' + claims_md
             + '\n\nmIoU (%) of the pseudo-labels on each variant\'s train split; final = after CRF.')

@@ -1,6 +1,7 @@
 """Distributed helpers (mmengine.dist underneath): launcher detection, device choice, rank-0 guards."""
 from __future__ import annotations
 
+import atexit
 import os
 
 import torch
@@ -10,7 +11,9 @@ from mmengine import dist
 def setup_distributed(backend: str | None = None) -> tuple[int, int]:
     """Initialise torch.distributed when launched by ``torchrun`` (env ``WORLD_SIZE`` > 1).
 
-    Backend: NCCL when CUDA is available, gloo otherwise (CPU tests). Returns (rank, world_size).
+    Backend: NCCL when CUDA is available, gloo otherwise (CPU tests). The group is destroyed when the process
+    exits (before the interpreter's teardown, so no rank leaves with live transport threads). Returns
+    (rank, world_size).
     """
     if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_distributed():
         if backend is None:
@@ -19,7 +22,13 @@ def setup_distributed(backend: str | None = None) -> tuple[int, int]:
             dist.init_dist('pytorch', backend=backend)
         else:  # mmengine's launcher calls torch.cuda.set_device, which fails on CPU-only machines
             torch.distributed.init_process_group(backend=backend)
+        atexit.register(_destroy_process_group)
     return dist.get_rank(), dist.get_world_size()
+
+
+def _destroy_process_group() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def pick_device(requested: str = 'auto') -> torch.device:
