@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import atexit
+import datetime
 import os
+import sys
 
 import torch
 from mmengine import dist
@@ -11,9 +13,8 @@ from mmengine import dist
 def setup_distributed(backend: str | None = None) -> tuple[int, int]:
     """Initialise torch.distributed when launched by ``torchrun`` (env ``WORLD_SIZE`` > 1).
 
-    Backend: NCCL when CUDA is available, gloo otherwise (CPU tests). The group is destroyed when the process
-    exits (before the interpreter's teardown, so no rank leaves with live transport threads). Returns
-    (rank, world_size).
+    Backend: NCCL when CUDA is available, gloo otherwise (CPU tests). The group is shut down when the process
+    exits (:func:`_shutdown`). Returns (rank, world_size).
     """
     if int(os.environ.get('WORLD_SIZE', '1')) > 1 and not dist.is_distributed():
         if backend is None:
@@ -22,13 +23,36 @@ def setup_distributed(backend: str | None = None) -> tuple[int, int]:
             dist.init_dist('pytorch', backend=backend)
         else:  # mmengine's launcher calls torch.cuda.set_device, which fails on CPU-only machines
             torch.distributed.init_process_group(backend=backend)
-        atexit.register(_destroy_process_group)
+        atexit.register(_shutdown)
+        sys.excepthook = _note_failure
     return dist.get_rank(), dist.get_world_size()
 
 
-def _destroy_process_group() -> None:
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+def _shutdown(timeout_s: float = 600.0) -> None:
+    """At exit, the ranks leave together: a gloo rank whose peer closed its sockets first can abort (SIGABRT)
+    while tearing down its own group. So gloo ranks that finished meet in a barrier (up to ``timeout_s``: one
+    rank may still be writing results) before each destroys its group; a rank that failed (an uncaught
+    exception) leaves at once, and torchrun stops the others."""
+    if not torch.distributed.is_initialized():
+        return
+    if torch.distributed.get_backend() == 'gloo' and not _failed:
+        try:
+            torch.distributed.monitored_barrier(timeout=datetime.timedelta(seconds=timeout_s))
+        except RuntimeError:
+            pass  # another rank failed or left: torchrun reports it
+    torch.distributed.destroy_process_group()
+
+
+_failed = False
+
+
+def _note_failure(exc_type, exc, tb) -> None:
+    global _failed
+    _failed = True
+    _previous_excepthook(exc_type, exc, tb)
+
+
+_previous_excepthook = sys.excepthook
 
 
 def pick_device(requested: str = 'auto') -> torch.device:
