@@ -46,8 +46,11 @@ VARIANTS = {
 # issue 12's independent design (the robustness suite's `independent_like` variant) under recipe changes: the
 # factors the issue names (backbone depth and freezing, optimiser, schedule), one at a time
 INDEP = ROBUSTNESS_VARIANTS['independent_like']
+# '' = the shipped configs: SGD until 2026-12-03 (the RESULTS rows "none"), AdamW since ('_adamw' = the same now;
+# '_sgd' = the recipe before)
 RECIPES = {
     '': [],
+    '_sgd': ["optim_wrapper.optimizer=dict(_delete_=True, type='SGD', lr=1e-2, momentum=0.9, weight_decay=1e-4)"],
     '_levels0-4': ALL_LEVELS,
     '_train_levels2-3': ['model.backbone.frozen_stages=2'],
     '_adamw': ["optim_wrapper.optimizer=dict(_delete_=True, type='AdamW', lr=1e-3, weight_decay=1e-2)"],

@@ -137,9 +137,9 @@ def test_segmenter_ddp_column(tmp_path, monkeypatch):
     text = run_robustness(tmp_path / 'work', methods=('cam',), seg_config='configs/seg/deeplabv2_lite0_synthetic.py',
                           repo=ROOT, num_workers=1, options={'cam': TINY_CAM, 'seg': seg}, seg_ddp=2,
                           definitions={'v': Variant(seed=1, size=64, num_train=8, num_val=4)},
-                          cam_configs='configs/cam/adamw/{method}_lite0_synthetic.py')
+                          cam_configs='configs/cam/sgd/{method}_lite0_synthetic.py')
     cam_cfg = Config.fromfile(tmp_path / 'work' / 'v' / 'ablation' / 'cam__cam' / 'cam' / 'config.py')
-    assert cam_cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cam_cfg.optim_wrapper.optimizer.type == 'SGD'
     run = tmp_path / 'work' / 'v' / 'seg_gt_ddp2'
     assert '2 process(es)' in (run / 'train.log').read_text() and (run / 'final.pth').is_file()
     assert 'iter 2/2' in (run / 'torchrun.log').read_text()  # the ranks' output, kept

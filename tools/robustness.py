@@ -16,7 +16,7 @@ Example (8 variants x 6 CAM trainings: about 6 hours on 2 CPU cores, resumable; 
 The report goes to <work-dir>/robustness.{md,csv}. A candidate recipe is measured with its own configs
 (--cam-configs) or keys (--cam-options), in its own --work-dir (finished runs there are reused), e.g.
     python tools/robustness.py --work-dir work_dirs/robustness_adamw --variants independent_like \
-        --cam-configs 'configs/cam/adamw/{method}_lite0_synthetic.py'
+        --cam-configs 'configs/cam/sgd/{method}_lite0_synthetic.py'
 """
 from pathlib import Path
 
