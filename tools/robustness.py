@@ -15,7 +15,7 @@ Example (8 variants x 6 CAM trainings: about 6 hours on 2 CPU cores, resumable; 
         --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
 The report goes to <work-dir>/robustness.{md,csv}. A candidate recipe is measured with its own configs
 (--cam-configs) or keys (--cam-options), in its own --work-dir (finished runs there are reused), e.g.
-    python tools/robustness.py --work-dir work_dirs/robustness_adamw --variants independent_like \
+    python tools/robustness.py --work-dir work_dirs/robustness_sgd --variants independent_like \\
         --cam-configs 'configs/cam/sgd/{method}_lite0_synthetic.py'
 """
 from pathlib import Path
