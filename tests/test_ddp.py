@@ -58,11 +58,9 @@ from wsss.engine.dist import setup_distributed
 rank, world = setup_distributed()
 if sys.argv[1] == 'fail' and rank == 1:
     raise ValueError('rank 1 fails')
+torch.distributed.all_reduce(torch.ones(1))
 if rank == 0:
     time.sleep(1.0)  # still writing results when rank 1 is done
-    torch.distributed.all_reduce(torch.ones(1))
-else:
-    torch.distributed.all_reduce(torch.ones(1))
 print(f'rank {rank} done', flush=True)
 '''
 

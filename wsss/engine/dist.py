@@ -10,6 +10,10 @@ import torch
 from mmengine import dist
 
 
+_previous_excepthook = sys.excepthook
+_failed = False  # set by _note_failure: this process is exiting on an uncaught exception
+
+
 def setup_distributed(backend: str | None = None) -> tuple[int, int]:
     """Initialise torch.distributed when launched by ``torchrun`` (env ``WORLD_SIZE`` > 1).
 
@@ -43,16 +47,10 @@ def _shutdown(timeout_s: float = 600.0) -> None:
     torch.distributed.destroy_process_group()
 
 
-_failed = False
-
-
 def _note_failure(exc_type, exc, tb) -> None:
     global _failed
     _failed = True
     _previous_excepthook(exc_type, exc, tb)
-
-
-_previous_excepthook = sys.excepthook
 
 
 def pick_device(requested: str = 'auto') -> torch.device:
