@@ -227,6 +227,20 @@ def test_lite0_backbone_pretrained_true_matches_classifier_trunk():
     torch.testing.assert_close(ours, y, rtol=1e-4, atol=1e-4)
 
 
+def test_lite0_out_indices_drop_the_blocks_after_the_last_level():
+    """Levels 0-3 (the CAM backbone): blocks 5-6 are gone from the module and its state_dict, the packaged weights
+    still load, and the four levels equal those of the full five-level model."""
+    full = EfficientNetLite0(output_stride=8, pretrained=True).eval()
+    cut = EfficientNetLite0(output_stride=8, pretrained=True, out_indices=(0, 1, 2, 3)).eval()
+    assert len(full.body.blocks) == 7 and len(cut.body.blocks) == 5 and cut.out_channels == [16, 24, 40, 112]
+    assert not any(k.startswith(('body.blocks.5.', 'body.blocks.6.')) for k in cut.state_dict())
+    assert set(cut.state_dict()) < set(full.state_dict())
+    x = torch.randn(2, 3, 48, 48)
+    with torch.no_grad():
+        for a, b in zip(cut(x), full(x)[:4], strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
 def test_vgg16_is_torchvisions_features_without_pool5(tmp_path):
     """SeeNet's backbone: torchvision's VGG-16 layers and keys up to conv5_3 (no pool5), strides 4/8/16."""
     from torchvision.models.vgg import cfgs, make_layers

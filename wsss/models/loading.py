@@ -10,11 +10,18 @@ from mmengine.registry import Registry
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
 
 
+def channels_last(cfg) -> bool:
+    """Whether the config's model runs in NHWC memory format (``train_cfg.channels_last``): in training and in
+    the stages that run the trained model (pseudo-labels, coverage, evaluation)."""
+    return bool((cfg.get('train_cfg', None) or {}).get('channels_last', False))
+
+
 def load_trained(registry: Registry, model_cfg: dict, checkpoint: str | os.PathLike,
-                 device: torch.device | str = 'cpu') -> torch.nn.Module:
+                 device: torch.device | str = 'cpu', channels_last: bool = False) -> torch.nn.Module:
     """``registry.build(model_cfg)`` with ``checkpoint``'s weights (strict: every key and shape must fit; the
-    error names the file and the keys), moved to ``device`` in eval mode."""
+    error names the file and the keys), moved to ``device`` (NHWC with ``channels_last``) in eval mode."""
     model = registry.build(model_cfg)
     state = strip_prefix(extract_state_dict(load_checkpoint_file(checkpoint), checkpoint))
     load_state_dict_checked(model, state, checkpoint, strict=True)
-    return model.to(device).eval()
+    model = model.to(device)
+    return (model.to(memory_format=torch.channels_last) if channels_last else model).eval()

@@ -161,7 +161,8 @@ class EfficientNetLite0(nn.Module):
             random init too (refused by the training stages: :mod:`wsss.models.pretrained`).
         frozen_stages: -1 none, 0 stem, k stem + blocks of the first k returned levels.
         norm_eval: freeze every BatchNorm (eval mode, no grad for weight/bias).
-        out_indices: which of the five timm levels to return (default all).
+        out_indices: which of the five timm levels to return (default all); the blocks after the last one are
+            dropped (they would run and reach no output), and their weights are not part of the state_dict.
         drop_path_rate: stochastic depth of timm (0 by default).
         input_mean, input_std: normalisation of the incoming batches (the project's ImageNet values).
 
@@ -183,6 +184,11 @@ class EfficientNetLite0(nn.Module):
         self.strides = list(info.reduction())
         self.output_stride = self.strides[-1]
         self._level_blocks = [int(name.split('.')[1]) for name in info.module_name()]
+        # timm's feature model runs every block whatever out_indices asks for: the blocks after the last returned
+        # level are removed (they reached no output; with levels 0-3 at OS 8, blocks 5-6 were ~60 % of the time)
+        unused = range(self._level_blocks[-1] + 1, len(self.body.blocks))
+        self.body.blocks = self.body.blocks[:self._level_blocks[-1] + 1]
+        self._unused_prefixes = _HEAD_PREFIXES + tuple(f'blocks.{i}.' for i in unused)
         if not -1 <= frozen_stages <= len(self._level_blocks):
             raise ValueError(f'frozen_stages must be in -1..{len(self._level_blocks)}, got {frozen_stages}')
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
@@ -190,7 +196,7 @@ class EfficientNetLite0(nn.Module):
         if pretrained:
             path = default_lite0_weights_path() if pretrained is True else pretrained
             own = self.body.state_dict()
-            sd = {k: v for k, v in _load_lite0_state_dict(path).items() if not k.startswith(_HEAD_PREFIXES)}
+            sd = {k: v for k, v in _load_lite0_state_dict(path).items() if not k.startswith(self._unused_prefixes)}
             load_state_dict_checked(self.body, fill_num_batches_tracked(sd, own), path, strict=True)
         apply_freezing(self, self._frozen_modules(), norm_eval)
 

@@ -12,7 +12,7 @@ import torch
 
 from wsss.datasets import build_dataset
 from wsss.metrics.regions import RegionStats, read_regions
-from wsss.models.loading import load_trained
+from wsss.models.loading import channels_last, load_trained
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.pseudo.rules import EPSRule
 from wsss.registry import CAM_MODELS
@@ -28,7 +28,7 @@ def coverage_curve(cfg, checkpoint: str | Path, bg_scores: Sequence[float] = (0.
     ``num_images`` images of ``split`` of a synthetic set."""
     s = pseudo_settings(cfg)
     device = torch.device('cpu')
-    model = load_trained(CAM_MODELS, cfg.model, checkpoint, device)
+    model = load_trained(CAM_MODELS, cfg.model, checkpoint, device, channels_last(cfg))
     ds = build_dataset(cfg, split=split, mode='infer')
     regions_dir = Path(cfg.data_root) / REGIONS_DIR
     stats = {t: RegionStats() for t in bg_scores}

@@ -41,7 +41,7 @@ from wsss.engine.dist import pick_device, setup_distributed, shard
 from wsss.engine.logging import get_logger
 from wsss.engine.records import write_record
 from wsss.metrics.label_dirs import evaluate_label_dir
-from wsss.models.loading import load_trained
+from wsss.models.loading import channels_last, load_trained
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.registry import CAM_MODELS, CONFIG_SECTIONS, LABEL_METRICS, PSEUDO_RULES
 from wsss.saliency.sources import build_saliency_source, saliency_folder
@@ -110,7 +110,7 @@ class PseudoLabeler:
     def __init__(self, cfg, checkpoint, out_dir: Path, settings: dict):
         self.settings = settings
         self.device = pick_device(settings['device'])
-        self.model = load_trained(CAM_MODELS, cfg.model, checkpoint, self.device)
+        self.model = load_trained(CAM_MODELS, cfg.model, checkpoint, self.device, channels_last(cfg))
         self.dataset = build_dataset(cfg, split=settings['split'], mode='infer',
                                      saliency=_saliency_for_rule(cfg, settings))
         self.seed_rule = PSEUDO_RULES.build(dict(type='EPSRule', bg_score=settings['seed_bg_score']))

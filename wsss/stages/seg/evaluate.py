@@ -28,7 +28,7 @@ from wsss.datasets.checks import SplitInputs, run_checks, voc_split_inputs
 from wsss.engine.logging import get_logger
 from wsss.engine.records import read_record, record_path, update_section
 from wsss.metrics.iou import ConfusionMatrix
-from wsss.models.loading import load_trained
+from wsss.models.loading import channels_last, load_trained
 from wsss.registry import SEGMENTERS
 from wsss.utils.imaging import normalize
 from wsss.utils.io import save_label_png
@@ -112,7 +112,7 @@ def run(cfg, checkpoint: str | Path, out_dir: Optional[str | Path] = None, split
     rank, world = setup_distributed()
     dev = pick_device(device)
     if model is None:
-        model = load_trained(SEGMENTERS, cfg.model, checkpoint, dev)
+        model = load_trained(SEGMENTERS, cfg.model, checkpoint, dev, channels_last(cfg))
     model = model.to(dev).eval()
     dataset = build_dataset(cfg, split=split, mode='infer', require_masks=False)
     has_gt = all((dataset.ann_dir / f'{i}.png').is_file() for i in dataset.ids)
