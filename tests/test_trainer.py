@@ -94,3 +94,35 @@ def test_lr_multipliers_given_twice_are_refused():
                       paramwise_cfg=dict(custom_keys={'fc8': dict(lr_mult=10.0)})))
     with pytest.raises(ValueError, match='set twice'):
         optim_wrapper_cfg(cfg)
+
+
+def test_resume_under_other_training_keys_is_refused(tmp_path, tiny_voc):
+    """A finished run resumed under another lr is refused (its config.py kept); speed keys may change; without
+    resume the stage starts afresh."""
+    from wsss.engine.trainer import trainer_in
+    ds = VOCDataset(str(tiny_voc), 'train', mode='cam', transforms=dict(crop_size=24, scale_range=(0.8, 1.2)))
+    cfg = _cfg(max_iters=2)
+    trainer_in(tmp_path / 'run', TinyClassifier(), ds, cfg, meta={}, resume=True).train(resume=True)
+    saved = (tmp_path / 'run' / 'config.py').read_text()
+    other = Config(cfg.to_dict())
+    other.optim_wrapper.optimizer.lr = 0.05
+    with pytest.raises(ValueError, match=r'(?s)trained under another config.*optim_wrapper.*Delete'):
+        trainer_in(tmp_path / 'run', TinyClassifier(), ds, other, meta={}, resume=True)
+    assert (tmp_path / 'run' / 'config.py').read_text() == saved
+    faster = Config(cfg.to_dict())
+    faster.train_cfg.update(num_workers=1, log_interval=5, channels_last=True)
+    trainer_in(tmp_path / 'run', TinyClassifier(), ds, faster, meta={}, resume=True)
+    trainer_in(tmp_path / 'run', TinyClassifier(), ds, other, meta={}, resume=False)
+
+
+def test_a_shipped_config_read_back_from_its_dump_is_the_same_run(tmp_path):
+    """config.py as the stages dump it compares equal to the config it came from (tuples, nested dicts)."""
+    from wsss.engine.config import dump_config, load_config
+    from wsss.engine.resume_check import changed_keys, check_same_run
+    cfg = load_config(Path(__file__).resolve().parents[1] / 'configs/cam/eps_seenet_lite0_synthetic.py')
+    dump_config(cfg, tmp_path)
+    (tmp_path / 'final.pth').write_bytes(b'')
+    check_same_run(cfg, tmp_path)
+    cfg.model.backbone.frozen_stages = 2
+    cfg.train_cfg.max_iters = 100
+    assert changed_keys(Config.fromfile(str(tmp_path / 'config.py')), cfg) == ['model', 'train_cfg.max_iters']

@@ -46,7 +46,8 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
             raise ValueError(f'{cfg.model["type"]} with a saliency loss needs a saliency source: set '
                              f'saliency_source=dict(type="FolderSaliency") and saliency_dir=...')
     dataset = build_dataset(cfg, 'train_dataset', mode='cam', saliency=saliency)
-    trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'cam', 'model': cfg.model['type']})
+    trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'cam', 'model': cfg.model['type']},
+                         resume=resume)
     trainer.log(f'saliency source: {saliency!r}')
     if report is not None:
         trainer.log(report.summary())

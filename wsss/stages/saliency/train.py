@@ -48,7 +48,7 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
     model = SALIENCY_MODELS.build(cfg.model)
     dataset = build_dataset(cfg, 'train_dataset', base_size=list(cfg.model['base_size']))
     meta = {'stage': 'saliency', **model.checkpoint_meta()}
-    trainer = trainer_in(work_dir, model, dataset, cfg, meta=meta)
+    trainer = trainer_in(work_dir, model, dataset, cfg, meta=meta, resume=resume)
     work_dir = Path(work_dir)
     last = trainer.train(resume=resume, stop_at=stop_at)
     if trainer.rank != 0 or (stop_at is not None and not (work_dir / 'final.pth').is_file()):

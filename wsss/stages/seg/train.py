@@ -6,7 +6,8 @@ and every file the run reads is checked, all problems listed at once by name (:f
 :mod:`wsss.datasets.checks`: images, image-level labels, the training labels - missing, values outside
 0..20/255, wrong size - and the evaluation split; with ``check_data=False`` only the training labels are
 checked, by :func:`~wsss.metrics.label_dirs.validate_label_dir`). After training the model is evaluated on
-``cfg.evaluation.split`` (single scale) by :mod:`wsss.stages.seg.evaluate`, which writes ``metrics.json`` (stage ``eval_seg``, section ``val_ss``).
+``cfg.evaluation.split`` (single scale) by :mod:`wsss.stages.seg.evaluate`, which writes ``metrics.json``
+(stage ``eval_seg``, section ``val_ss``).
 Work dir: ``final.pth``, ``latest.pth`` (resumable), ``config.py``, ``train.log``, ``scalars.jsonl``.
 """
 from __future__ import annotations
@@ -56,7 +57,8 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
     if report is None:
         validate_label_dir(label_dir, dataset.ids)
     model = SEGMENTERS.build(cfg.model)
-    trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'seg', 'model': cfg.model['type']})
+    trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'seg', 'model': cfg.model['type']},
+                         resume=resume)
     trainer.log(f'training labels: {label_dir}')
     if report is not None:
         trainer.log(report.summary())
