@@ -42,7 +42,7 @@ from wsss.engine.logging import get_logger
 from wsss.engine.resume_check import check_same_run
 from wsss.engine.sampler import IterBatchSampler
 from wsss.registry import CONFIG_SECTIONS
-from wsss.utils.checkpoint import load_checkpoint_file, save_checkpoint_atomic
+from wsss.utils.checkpoint import load_checkpoint_file, load_state_dict_checked, save_checkpoint_atomic
 
 #: the keys of ``train_cfg`` the trainer (and the stages' ``set_seed``) read; the config-key check refuses others
 TRAIN_CFG_KEYS = ('max_iters', 'batch_size', 'num_workers', 'log_interval', 'ckpt_interval', 'seed', 'device',
@@ -202,7 +202,7 @@ class IterTrainer:
 
     def load(self, path: Path) -> int:
         ckpt = load_checkpoint_file(path, map_location='cpu')
-        self.model.load_state_dict(ckpt['state_dict'])
+        load_state_dict_checked(self.model, ckpt['state_dict'], path)  # a mismatch names the file and the keys
         self.optim_wrapper.load_state_dict(ckpt['optimizer'])
         for s, sd in zip(self.schedulers, ckpt['schedulers']):
             s.load_state_dict(sd)
