@@ -30,8 +30,8 @@ CAM_CONFIGS = {'cam': 'configs/cam/cam_lite0_synthetic.py',
                'eps_seenet': 'configs/cam/eps_seenet_lite0_synthetic.py'}
 SEG_CONFIG = 'configs/seg/deeplabv2_lite0_synthetic.py'
 #: the demo trains the segmenter for 700 of its config's 1000 iterations: the README's 15-minute budget on 2 CPU
-#: cores (the other stages take ~7 min with set-up). On the demo's labels: 1000 iterations 76.3 val (83.8 with flip
-#: + CRF), 600 iterations 70.7 (76.9); benchmarks/RESULTS.md, "CPU time of the demo".
+#: cores (the other stages take ~7 min with set-up). On the demo's labels, val mIoU (with flip + CRF): 600 iterations
+#: 70.7 (76.9), 700 75.3 (82.9), 1000 76.3 (83.8); benchmarks/RESULTS.md, "CPU time of the demo".
 SEG_OPTIONS = {'train_cfg.max_iters': 700}
 COVERAGE_SCORES = (0.2, 0.4, 0.6)
 #: the segmenter's post-processed evaluation: flip + dense CRF at scale 1 (section of its metrics.json).
