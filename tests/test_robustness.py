@@ -148,3 +148,19 @@ def test_segmenter_ddp_column(tmp_path, monkeypatch):
     row = next(line for line in text.splitlines() if line.startswith('| v |'))
     ddp_miou = json.loads((run / 'metrics.json').read_text())
     assert row.split(' | ')[4] != '–' and len(row.split(' | ')[-1].split(' / ')) == 3, (row, ddp_miou)
+
+
+def test_a_classifier_trained_without_saliency_serves_every_source(tmp_path):
+    """SeeNet trains once and is labelled with each saliency source: resuming it under the other source's
+    saliency_dir is the same run; EPS, trained on the maps, gets one classifier per source."""
+    import support_models  # noqa: F401  (registers TinyBackbone)
+    from wsss.datasets.synthetic import generate
+    from wsss.drivers.ablation import run_ablation
+    data = tmp_path / 'voc'
+    generate(str(data), num_train=8, num_val=4, size=64, seed=3)
+    run_ablation(tmp_path / 'work', str(data), methods=('seenet', 'eps'), repo=ROOT, num_workers=1,
+                 options=TINY_CAM)
+    work = tmp_path / 'work'
+    assert sorted(p.parent.parent.name for p in work.glob('*/cam/final.pth')) == [
+        'eps__saliency_good', 'eps__saliency_poor', 'seenet__cam']
+    assert len(list((work / 'seenet__saliency_poor' / 'pseudo').glob('crf/*.png'))) == 8

@@ -39,7 +39,7 @@ from wsss.engine.config import dump_config
 from wsss.engine.config_keys import Built, Keys, ListOf, MapOf, Open, Spec, accepted_args
 from wsss.engine.dist import pick_device, setup_distributed
 from wsss.engine.logging import get_logger
-from wsss.engine.resume_check import check_same_run
+from wsss.engine.resume_check import RUN_KEYS, check_same_run
 from wsss.engine.sampler import IterBatchSampler
 from wsss.registry import CONFIG_SECTIONS
 from wsss.utils.checkpoint import load_checkpoint_file, load_state_dict_checked, save_checkpoint_atomic
@@ -296,13 +296,13 @@ class IterTrainer:
         return last
 
 
-def trainer_in(work_dir: str | Path, model: nn.Module, dataset, cfg, meta: dict,
-               resume: bool = False) -> IterTrainer:
+def trainer_in(work_dir: str | Path, model: nn.Module, dataset, cfg, meta: dict, resume: bool = False,
+               run_keys: Sequence[str] = RUN_KEYS) -> IterTrainer:
     """A training stage's start: ``work_dir`` created with the resolved ``config.py`` in it, and the trainer.
-    With ``resume``, a run saved there under other training keys is refused first (:mod:`.resume_check`)."""
+    With ``resume``, a run saved there under other ``run_keys`` is refused first (:mod:`.resume_check`)."""
     work_dir = Path(work_dir)
     if resume:
-        check_same_run(cfg, work_dir)
+        check_same_run(cfg, work_dir, run_keys)
     work_dir.mkdir(parents=True, exist_ok=True)
     dump_config(cfg, work_dir)
     return IterTrainer(model, dataset, cfg, work_dir, meta=meta)

@@ -18,6 +18,7 @@ from wsss.datasets import build_dataset
 from wsss.datasets.checks import SplitInputs, run_checks, voc_split_inputs
 from wsss.engine.config import config_source
 from wsss.engine.records import read_record, record_path, write_record
+from wsss.engine.resume_check import RUN_KEYS, SALIENCY_KEYS
 from wsss.engine.trainer import trainer_in
 from wsss.models.pretrained import require_pretrained
 from wsss.registry import CAM_MODELS
@@ -47,7 +48,7 @@ def run(cfg, work_dir: str | Path, resume: bool = False, stop_at: Optional[int] 
                              f'saliency_source=dict(type="FolderSaliency") and saliency_dir=...')
     dataset = build_dataset(cfg, 'train_dataset', mode='cam', saliency=saliency)
     trainer = trainer_in(work_dir, model, dataset, cfg, meta={'stage': 'cam', 'model': cfg.model['type']},
-                         resume=resume)
+                         resume=resume, run_keys=RUN_KEYS + (SALIENCY_KEYS if model.needs_saliency else ()))
     trainer.log(f'saliency source: {saliency!r}')
     if report is not None:
         trainer.log(report.summary())
