@@ -10,7 +10,9 @@ EPS seed mIoU >= plain CAM + 5 and EPS context -> fg <= half of CAM's on every v
 >= CAM + 10 on every variant; poor saliency lowers EPS by >= 3 points on average; EPS + SeeNet >= both EPS and
 SeeNet on average and never more than 1 point below either.
 
-Example (8 variants x 6 CAM trainings: about 6 hours on 2 CPU cores, resumable; --variants picks some):
+Example (each 128-px variant: 6 CAM trainings + 7 pseudo-label runs, ~12 min on 2 CPU cores; with --seg-config,
+3 segmenter runs of ~9 min more; resumable; --variants picks some; two variant lists run side by side with
+OMP_NUM_THREADS=1 and --num-workers 1 use 2 cores best):
     python tools/robustness.py --work-dir work_dirs/robustness \\
         --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
 The report goes to <work-dir>/robustness.{md,csv}. A candidate recipe is measured with its own configs
