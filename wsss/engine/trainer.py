@@ -52,6 +52,12 @@ PARAMWISE_KEYS = ('custom_keys', 'bias_lr_mult', 'bias_decay_mult', 'norm_decay_
                   'flat_decay_mult', 'bypass_duplicate', 'dcn_offset_lr_mult')
 
 
+def channels_last(cfg) -> bool:
+    """Whether the config's model runs in NHWC memory format (``train_cfg.channels_last``; on CPU too: 1.7x for
+    Lite0): in training and in the stages that run the trained model (pseudo-labels, coverage, evaluation)."""
+    return bool((cfg.get('train_cfg', None) or {}).get('channels_last', False))
+
+
 class _ClipGrad(Spec):
     """``optim_wrapper.clip_grad``: ``type`` ('norm' | 'value') plus the arguments of torch's
     ``clip_grad_norm_`` / ``clip_grad_value_`` (as mmengine's ``OptimWrapper`` calls them)."""
@@ -168,7 +174,7 @@ class IterTrainer:
         if self.tcfg.get('sync_bn', False) and self.world > 1:
             model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
         self.model = model.to(self.device)
-        self.channels_last = bool(self.tcfg.get('channels_last', False))  # NHWC (on CPU too: 1.7x for Lite0)
+        self.channels_last = channels_last(cfg)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.dataset = dataset

@@ -10,12 +10,6 @@ from mmengine.registry import Registry
 from wsss.utils.checkpoint import extract_state_dict, load_checkpoint_file, load_state_dict_checked, strip_prefix
 
 
-def channels_last(cfg) -> bool:
-    """Whether the config's model runs in NHWC memory format (``train_cfg.channels_last``): in training and in
-    the stages that run the trained model (pseudo-labels, coverage, evaluation)."""
-    return bool((cfg.get('train_cfg', None) or {}).get('channels_last', False))
-
-
 def load_trained(registry: Registry, model_cfg: dict, checkpoint: str | os.PathLike,
                  device: torch.device | str = 'cpu', channels_last: bool = False) -> torch.nn.Module:
     """``registry.build(model_cfg)`` with ``checkpoint``'s weights (strict: every key and shape must fit; the

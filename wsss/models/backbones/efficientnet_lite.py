@@ -188,7 +188,7 @@ class EfficientNetLite0(nn.Module):
         # level are removed (they reached no output; with levels 0-3 at OS 8, blocks 5-6 were ~60 % of the time)
         unused = range(self._level_blocks[-1] + 1, len(self.body.blocks))
         self.body.blocks = self.body.blocks[:self._level_blocks[-1] + 1]
-        self._unused_prefixes = _HEAD_PREFIXES + tuple(f'blocks.{i}.' for i in unused)
+        unused_prefixes = _HEAD_PREFIXES + tuple(f'blocks.{i}.' for i in unused)
         if not -1 <= frozen_stages <= len(self._level_blocks):
             raise ValueError(f'frozen_stages must be in -1..{len(self._level_blocks)}, got {frozen_stages}')
         self.frozen_stages, self.norm_eval = frozen_stages, norm_eval
@@ -196,7 +196,7 @@ class EfficientNetLite0(nn.Module):
         if pretrained:
             path = default_lite0_weights_path() if pretrained is True else pretrained
             own = self.body.state_dict()
-            sd = {k: v for k, v in _load_lite0_state_dict(path).items() if not k.startswith(self._unused_prefixes)}
+            sd = {k: v for k, v in _load_lite0_state_dict(path).items() if not k.startswith(unused_prefixes)}
             load_state_dict_checked(self.body, fill_num_batches_tracked(sd, own), path, strict=True)
         apply_freezing(self, self._frozen_modules(), norm_eval)
 

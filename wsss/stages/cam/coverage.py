@@ -11,8 +11,9 @@ from typing import Sequence
 import torch
 
 from wsss.datasets import build_dataset
+from wsss.engine.trainer import channels_last
 from wsss.metrics.regions import RegionStats, read_regions
-from wsss.models.loading import channels_last, load_trained
+from wsss.models.loading import load_trained
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.pseudo.rules import EPSRule
 from wsss.registry import CAM_MODELS

@@ -40,8 +40,9 @@ from wsss.engine.config_keys import Built, Fields, Keys, ListOf
 from wsss.engine.dist import pick_device, setup_distributed, shard
 from wsss.engine.logging import get_logger
 from wsss.engine.records import write_record
+from wsss.engine.trainer import channels_last
 from wsss.metrics.label_dirs import evaluate_label_dir
-from wsss.models.loading import channels_last, load_trained
+from wsss.models.loading import load_trained
 from wsss.pseudo.cam_infer import multiscale_cam
 from wsss.registry import CAM_MODELS, CONFIG_SECTIONS, LABEL_METRICS, PSEUDO_RULES
 from wsss.saliency.sources import build_saliency_source, saliency_folder

@@ -27,8 +27,9 @@ from wsss.engine.dist import pick_device, setup_distributed, shard
 from wsss.datasets.checks import SplitInputs, run_checks, voc_split_inputs
 from wsss.engine.logging import get_logger
 from wsss.engine.records import read_record, record_path, update_section
+from wsss.engine.trainer import channels_last
 from wsss.metrics.iou import ConfusionMatrix
-from wsss.models.loading import channels_last, load_trained
+from wsss.models.loading import load_trained
 from wsss.registry import SEGMENTERS
 from wsss.utils.imaging import normalize
 from wsss.utils.io import save_label_png
