@@ -55,7 +55,8 @@ PARAMWISE_KEYS = ('custom_keys', 'bias_lr_mult', 'bias_decay_mult', 'norm_decay_
 def channels_last(cfg) -> bool:
     """Whether the config's model runs in NHWC memory format (``train_cfg.channels_last``; on CPU too: 1.7x for
     Lite0): in training and in the stages that run the trained model (pseudo-labels, coverage, evaluation)."""
-    return bool((cfg.get('train_cfg', None) or {}).get('channels_last', False))
+    train_cfg = cfg.get('train_cfg', None) or {}
+    return bool(train_cfg.get('channels_last', False))
 
 
 class _ClipGrad(Spec):
