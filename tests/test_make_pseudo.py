@@ -96,6 +96,36 @@ def test_resume_after_interruption_matches_uninterrupted(tmp_path, tiny_voc, tin
     assert '1 already done' in log
 
 
+def test_a_rerun_from_other_inputs_is_refused_not_mixed(tmp_path, tiny_voc, tiny_cam_ckpt):
+    """Finished images are skipped only when the folder's files come from the same checkpoint and settings;
+    speed settings may change; a folder filled before the stamp existed is adopted."""
+    from wsss.stages.pseudo import make as mp
+    out = tmp_path / 'o'
+    mp.run(_tiny_cfg(tiny_voc), tiny_cam_ckpt, out)
+    before = _outputs(out)
+    other = tmp_path / 'other.pth'
+    ckpt = torch.load(tiny_cam_ckpt, weights_only=True)
+    ckpt['state_dict'] = {k: v + 0.1 if v.is_floating_point() else v for k, v in ckpt['state_dict'].items()}
+    torch.save(ckpt, other)
+    with pytest.raises(ValueError, match=r'(?s)holds files made from other inputs.*checkpoint_sha256'):
+        mp.run(_tiny_cfg(tiny_voc), other, out)
+    cfg = _tiny_cfg(tiny_voc)
+    cfg.pseudo.rule = dict(type='EPSRule', bg_score=0.3)
+    with pytest.raises(ValueError, match=r'(?s)pseudo:.*bg_score'):
+        mp.run(cfg, tiny_cam_ckpt, out)
+    assert _outputs(out) == before
+    cfg = _tiny_cfg(tiny_voc)
+    cfg.pseudo.num_workers = 2                                    # speed only: resumed
+    mp.run(cfg, tiny_cam_ckpt, out)
+    assert (out / 'make_pseudo.log').read_text().count('3 already done, 0 to do here') == 1
+    (out / '_inputs.json').unlink()                               # a folder from before the stamp
+    mp.run(_tiny_cfg(tiny_voc), tiny_cam_ckpt, out)
+    assert 'adopting them' in (out / 'make_pseudo.log').read_text() and (out / '_inputs.json').is_file()
+    with pytest.raises(ValueError, match='checkpoint_sha256'):
+        mp.run(_tiny_cfg(tiny_voc), other, out)                   # and it guards them from then on
+    assert _outputs(out) == before
+
+
 def test_crf_raises_mIoU_is_reported(tmp_path, tiny_voc, tiny_cam_ckpt):
     from wsss.engine.records import read_record
     from wsss.stages.pseudo import make

@@ -110,6 +110,20 @@ def test_official_latest_pth_through_make_saliency_matches_reference(tmp_path):
         assert ours.shape == ref.shape and ours.dtype == np.uint8
         assert ref.std() > 5, 'degenerate reference map'
         assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
+    # the folder now holds this checkpoint's maps: other weights are refused (naming the folder and the entry)
+    # instead of skipping every image as done, until --overwrite rewrites them all
+    sd2 = dict(sd, **{k: v + 0.01 for k, v in sd.items() if k.endswith('.weight') and v.is_floating_point()})
+    ckpt2 = tmp_path / 'other.pth'
+    save_checkpoint_atomic(sd2, ckpt2)
+    args = [str(ROOT / 'configs/saliency/inspyrenet_res2net50_duts.py'), '--checkpoint', str(ckpt2), '--data-root',
+            str(root), '--split', 'train', '--out-name', 'r50', '--batch-size', '2', '--device', 'cpu',
+            '--num-workers', '0', '--no-progress']
+    before = (out / f'{ids[0]}.png').read_bytes()
+    with pytest.raises(ValueError, match=r'(?s)r50 holds files made from other inputs.*checkpoint_sha256'):
+        make_saliency.main(args)
+    assert (out / f'{ids[0]}.png').read_bytes() == before
+    assert make_saliency.main(args + ['--overwrite'])['written'] == 2
+    assert make_saliency.main(args)['written'] == 0                 # the stamp is now the new checkpoint's
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ from wsss.datasets.synthetic import generate, params
 from wsss.drivers.robustness import (CLAIMS, Claim, Variant, claim_summary, claim_values, claims_report,
                                      loss_spikes, run_robustness, warmup_iters)
 from wsss.drivers.workdirs import repo_config
+from wsss.engine.records import read_record
 
 
 def test_params_overridden_restores_and_reaches_meta(tmp_path):
@@ -148,6 +149,28 @@ def test_segmenter_ddp_column(tmp_path, monkeypatch):
     row = next(line for line in text.splitlines() if line.startswith('| v |'))
     ddp_miou = json.loads((run / 'metrics.json').read_text())
     assert row.split(' | ')[4] != '–' and len(row.split(' | ')[-1].split(' / ')) == 3, (row, ddp_miou)
+
+
+@pytest.mark.slow
+def test_segmenter_alone_on_the_ground_truth(tmp_path):
+    """No methods: no CAM runs, the segmenter trains on each variant's ground truth only; the report says the
+    claims were not measured instead of a table of blanks. Through the CLI (--methods none)."""
+    import support_models  # noqa: F401  (registers TinyBackbone)
+    from tools_cli import load_tool
+    text = run_robustness(tmp_path / 'work', methods=(), seg_config='configs/seg/deeplabv2_lite0_synthetic.py',
+                          repo=ROOT, num_workers=1, options={'seg': TINY_SEG},
+                          definitions={'v': Variant(seed=1, size=64, num_train=8, num_val=4)})
+    v = tmp_path / 'work' / 'v'
+    assert (v / 'seg_gt' / 'final.pth').is_file()
+    assert not (v / 'ablation').exists() and not (v / 'seg_pseudo').exists()
+    row = next(line for line in text.splitlines() if line.startswith('| v |'))
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    miou = read_record(v / 'seg_gt').section('val_ss')['mIoU']
+    assert cells[2] == (f'{miou:.2f}' if miou < 10 else f'{miou:.1f}'), (cells, miou)
+    assert cells[3] == '–' and cells[4] == '0 / –'               # no pseudo-label row; no spike on GT
+    assert 'No CAM runs' in text and '### EPS beats plain CAM' not in text
+    with pytest.raises(SystemExit):                               # nothing to run
+        load_tool('robustness').main(['--work-dir', str(tmp_path / 'w2'), '--methods', 'none'])
 
 
 def test_a_classifier_trained_without_saliency_serves_every_source(tmp_path):

@@ -34,7 +34,9 @@ def main(argv=None):
     p.add_argument('--work-dir', default='work_dirs/robustness', help='one sub-folder per variant (resumable)')
     p.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=list(VARIANTS),
                    help='variants to run (settings: VARIANTS in wsss/drivers/robustness.py)')
-    p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS, help='CAM methods to run')
+    p.add_argument('--methods', nargs='+', default=list(METHODS), choices=METHODS + ('none',),
+                   help='CAM methods to run; none: no CAM runs, only the segmenter on the ground truth '
+                        '(with --seg-config; its divergence check and upper bound per variant)')
     p.add_argument('--seg-config', default=None,
                    help='segmenter config: also train it on the ground truth and on the best pseudo-labels')
     p.add_argument('--seg-ddp', type=int, default=0, metavar='N',
@@ -49,7 +51,10 @@ def main(argv=None):
     p.add_argument('--seg-options', nargs='+', action=DictAction, default={},
                    help='override keys of the segmenter config (as --cfg-options)')
     a = p.parse_args(argv)
-    run_robustness(a.work_dir, a.variants, a.methods, a.seg_config, repo=Path(__file__).resolve().parents[1],
+    methods = [] if 'none' in a.methods else a.methods
+    if not methods and not a.seg_config:
+        p.error('--methods none runs nothing without --seg-config')
+    run_robustness(a.work_dir, a.variants, methods, a.seg_config, repo=Path(__file__).resolve().parents[1],
                    num_workers=a.num_workers, seg_ddp=a.seg_ddp,
                    options={'cam': a.cam_options, 'seg': a.seg_options}, cam_configs=a.cam_configs)
 

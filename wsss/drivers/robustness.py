@@ -274,9 +274,11 @@ def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[s
     data = vdir / 'data'
     log.info(f'[{name}] data ({variant.describe()}) -> {data}')
     make_variant_data(variant, data)
-    run_ablation(vdir / 'ablation', data, methods, (GOOD, POOR), config_pattern=cam_configs, repo=repo,
-                 num_workers=num_workers, options=options.get('cam'))
-    rows = pd.read_csv(vdir / 'ablation' / 'ablation.csv')
+    rows = pd.DataFrame(columns=['method', 'saliency'])
+    if methods:
+        run_ablation(vdir / 'ablation', data, methods, (GOOD, POOR), config_pattern=cam_configs, repo=repo,
+                     num_workers=num_workers, options=options.get('cam'))
+        rows = pd.read_csv(vdir / 'ablation' / 'ablation.csv')
     seg = {}
     if seg_config:
         log.info(f'[{name}] segmenter on the ground truth')
@@ -287,6 +289,8 @@ def run_variant(name: str, variant: Variant, work_dir: Path, methods: Sequence[s
             seg['gt_ddp'] = train_segmenter(seg_config, data, data / 'SegmentationClass', vdir / f'seg_gt_ddp{seg_ddp}',
                                             repo, options.get('seg', {}), nproc=seg_ddp)
         good = rows[rows['saliency'].isin([GOOD, '—'])]
+        if good.empty:  # no CAM runs: the ground-truth rows only
+            return rows, seg
         best = good.loc[good.apply(_final, axis=1).idxmax()]
         tag = run_tag(best['method'], None if best['saliency'] == '—' else best['saliency'])
         labels = vdir / 'ablation' / tag / 'pseudo'
@@ -333,7 +337,8 @@ def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Opti
     """Run every variant (module docstring) and return the report. ``options``: extra config options per kind,
     ``{'cam': {...}, 'seg': {...}}``; ``definitions``: the variants by name (default :data:`VARIANTS`);
     ``seg_ddp`` > 1: also train the segmenter on the ground truth with that many DDP processes (torchrun);
-    ``cam_configs``: the CAM configs, ``{method}`` standing for the method (another recipe's configs)."""
+    ``cam_configs``: the CAM configs, ``{method}`` standing for the method (another recipe's configs); no
+    ``methods``: no CAM runs, only the segmenter on the ground truth (with ``seg_config``)."""
     definitions = dict(VARIANTS if definitions is None else definitions)
     names = list(definitions) if variants is None else list(variants)
     unknown = [n for n in names if n not in definitions]
@@ -347,6 +352,8 @@ def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Opti
         tables[name], segs[name] = run_variant(name, definitions[name], work_dir, methods, seg_config, repo,
                                                num_workers, options, log, seg_ddp, cam_configs)
     claims_md, numbers = claims_report(tables)
+    if not methods:
+        claims_md = 'No CAM runs (no methods given): the segmenter on the ground truth only.'
     text = ('## Variants\n\n' + variants_table(definitions, tables, segs) + '\n\n## Claims\n\n' + claims_md
             + '\n\nmIoU (%) of the pseudo-labels on each variant\'s train split; final = after CRF.')
     atomic_write_bytes(work_dir / 'robustness.md', (text + '\n').encode())

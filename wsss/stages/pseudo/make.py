@@ -9,7 +9,9 @@ File contract (all palette PNGs, 0 = background, 1..20 = classes, 255 = ignore/u
                                (sections ``seed``, ``pseudo_nocrf``, ``pseudo_crf``) when it exists, plus the
                                config's ``label_metrics`` (e.g. synthetic region statistics) in each ``extra``
 Every file is written atomically; an image counts as done when all its files exist, so a rerun (on any
-number of processes or ``torchrun`` ranks) skips finished images and never sees half-written files.
+number of processes or ``torchrun`` ranks) skips finished images and never sees half-written files. A rerun with
+another checkpoint, model, data or label settings is refused (``<out_dir>/_inputs.json``,
+:mod:`wsss.engine.output_stamp`) instead of mixing two runs' files.
 
 Settings: ``cfg.pseudo`` over :data:`DEFAULT_PSEUDO` (split, scales, flip, seed background score, ``rule``
 (a ``PSEUDO_RULES`` config), ``use_saliency``, ``crf`` (``CRFParams`` fields or None), ``crf_fills_ignore``,
@@ -39,6 +41,7 @@ from wsss.engine.config import config_source, dump_config
 from wsss.engine.config_keys import Built, Fields, Keys, ListOf
 from wsss.engine.dist import pick_device, setup_distributed, shard
 from wsss.engine.logging import get_logger
+from wsss.engine.output_stamp import check_output_stamp, file_sha256
 from wsss.engine.records import write_record
 from wsss.engine.trainer import channels_last
 from wsss.metrics.label_dirs import evaluate_label_dir
@@ -93,6 +96,21 @@ def output_dirs(out_dir: Path, settings: dict) -> dict[str, Path]:
     if settings['save_cams']:
         dirs['cams'] = out_dir / 'cams'
     return dirs
+
+
+#: settings that change how fast the labels are made, not what they are
+_SPEED_KEYS = ('num_workers', 'device', 'save_cams')
+
+
+def labels_stamp(cfg, checkpoint: str | Path, settings: dict) -> dict:
+    """What the files of ``out_dir`` are made from (:mod:`wsss.engine.output_stamp`): the checkpoint's bytes,
+    the model, the data and the pseudo-label settings (the saliency maps when the rule reads them)."""
+    stamp = dict(checkpoint_sha256=file_sha256(checkpoint), model=cfg.model, data_root=str(cfg.data_root),
+                 infer_dataset=cfg.get('infer_dataset'),
+                 pseudo={k: v for k, v in settings.items() if k not in _SPEED_KEYS})
+    if settings['use_saliency']:
+        stamp.update(saliency_dir=cfg.get('saliency_dir'), saliency_source=cfg.get('saliency_source'))
+    return stamp
 
 
 def _is_done(image_id: str, dirs: dict[str, Path]) -> bool:
@@ -177,13 +195,15 @@ def run(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optional[str] =
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     logger = get_logger(out_dir, 'make_pseudo')
+    dirs = output_dirs(out_dir, settings)
+    check_output_stamp(out_dir, labels_stamp(cfg, checkpoint, settings),
+                       has_files=any(d.is_dir() and any(d.iterdir()) for d in dirs.values()), warn=logger.warning)
     if rank == 0:
         dump_config(cfg, out_dir)
     if report is not None:
         logger.info(report.summary())
     dataset = build_dataset(cfg, split=settings['split'], mode='infer')
     ids = dataset.ids[:limit] if limit else dataset.ids
-    dirs = output_dirs(out_dir, settings)
     todo = [i for i, image_id in enumerate(ids) if not _is_done(image_id, dirs)]
     mine = shard(todo, rank, world)
     logger.info(f'rank {rank}/{world}: {len(ids)} images in {settings["split"]}, {len(ids) - len(todo)} already '

@@ -3,7 +3,8 @@ InSPyReNet ``latest.pth`` / transparent-background ``ckpt_*.pth``, or our ``{'st
 
 Maps go to ``out_dir`` (``<data_root>/saliency/<name>`` for a CAM config's ``saliency_dir='saliency/<name>'``),
 one 8-bit PNG per image at its size (contract in :mod:`wsss.saliency.inference`). Batched, resumable (existing
-maps are skipped), sharded over processes (``shard_rank``/``shard_world`` or torchrun's ``RANK``/``WORLD_SIZE``).
+maps are skipped; a rerun with another checkpoint or pre-processing is refused unless ``overwrite``,
+:mod:`wsss.engine.output_stamp`), sharded over processes (``shard_rank``/``shard_world`` or torchrun's ``RANK``/``WORLD_SIZE``).
 Pre-processing mode, blending threshold and ``L`` come from ``cfg.inference`` unless given. Each shard writes its
 run record ``<out_dir>/_make_saliency_rank<r>.json`` (stage ``make_saliency``, section ``run``: counts, time).
 """
@@ -19,6 +20,7 @@ import torch
 from wsss.engine.config import config_source
 from wsss.engine.config_keys import Keys
 from wsss.engine.dist import env_rank_world
+from wsss.engine.output_stamp import check_output_stamp, file_sha256
 from wsss.engine.records import write_record
 from wsss.registry import CONFIG_SECTIONS
 from wsss.saliency.inference import build_saliency_model, list_images, make_saliency_maps
@@ -54,6 +56,12 @@ def run(cfg, checkpoint: str | Path, data_root: str | Path, out_dir: str | Path,
     model = build_saliency_model(cfg, checkpoint, base_size)
     images = list_images(data_root, split, img_dir)
     out_dir = Path(out_dir)
+    # the maps' inputs (not the split: one folder holds every split's maps)
+    stamp = dict(checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None, model=cfg.get('model'), mode=mode,
+                 threshold=threshold, L=inf.get('L', 1280),
+                 base_size=None if model.base_size is None else list(model.base_size))
+    check_output_stamp(out_dir, stamp, has_files=out_dir.is_dir() and any(out_dir.glob('*.png')),
+                       overwrite=overwrite, warn=print, hint='or rewrite every map: --overwrite')
     t0 = time.time()
     stats = make_saliency_maps(model, images, out_dir, mode=mode, threshold=threshold, L=inf.get('L', 1280),
                                batch_size=batch_size, device=device, amp=amp, tf32=tf32, num_workers=num_workers,
