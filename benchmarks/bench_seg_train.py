@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,11 +86,11 @@ def run_once(model_cfg, iters, batch, size, amp, channels_last, device, warmup=3
 
 
 def cpu_procs(args, nproc: int) -> dict:
+    from wsss.engine.dist import torchrun_command
     env = {**os.environ, 'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 2) // nproc))}
     out = Path(tempfile.mkdtemp()) / 'r.json'
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_port',
-           str(29600 + nproc), __file__, '--worker', '--device', 'cpu', '--iters', str(args.iters), '--batch',
-           str(args.batch), '--size', str(args.size), '--model', args.model, '--json', str(out)]
+    cmd = torchrun_command(nproc, __file__, '--worker', '--device', 'cpu', '--iters', args.iters, '--batch',
+                           args.batch, '--size', args.size, '--model', args.model, '--json', out)
     subprocess.run(cmd, check=True, env=env, capture_output=True)
     res = json.loads(out.read_text())
     res['peak_rss_gib_per_proc'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20

@@ -3,11 +3,12 @@ global batch; only rank 0 writes."""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+from wsss.engine.dist import torchrun_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +27,7 @@ train_cfg = dict(max_iters=4, batch_size=4, num_workers=0, log_interval=1, ckpt_
 def _run(nproc, cfg, work_dir, port):
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT / 'tests'), os.environ.get('PYTHONPATH', '')]),
            'OMP_NUM_THREADS': '1'}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_port',
-           str(port), str(ROOT / 'tools' / 'train_cam.py'), str(cfg), '--work-dir', str(work_dir)]
+    cmd = torchrun_command(nproc, ROOT / 'tools' / 'train_cam.py', cfg, '--work-dir', work_dir, port=port)
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
@@ -72,8 +72,7 @@ def test_ranks_leave_together_and_a_failed_rank_does_not_hang(tmp_path, mode):
     script = tmp_path / 'ranks.py'
     script.write_text(EXIT_SCRIPT)
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', str(script),
-           mode]
+    cmd = torchrun_command(2, script, mode)
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     out = res.stdout + res.stderr
     if mode == 'ok':

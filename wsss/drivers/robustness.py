@@ -31,6 +31,7 @@ import pandas as pd
 from wsss.datasets.synthetic import generate, params, read_synthetic_meta
 from wsss.drivers.ablation import METHODS, run_ablation, run_tag
 from wsss.drivers.workdirs import repo_config
+from wsss.engine.dist import torchrun_command
 from wsss.engine.logging import get_logger
 from wsss.engine.records import read_record
 from wsss.report.tables import markdown_table
@@ -220,8 +221,7 @@ def launch_ddp(cfg, run_dir: Path, repo: Path, nproc: int) -> None:
     cfg.dump(str(launch))
     env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1'),
            'PYTHONPATH': os.pathsep.join(p for p in (str(repo), os.environ.get('PYTHONPATH', '')) if p)}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(nproc),
-           str(repo / 'tools' / 'train_seg.py'), str(launch), '--work-dir', str(run_dir), '--resume']
+    cmd = torchrun_command(nproc, repo / 'tools' / 'train_seg.py', launch, '--work-dir', run_dir, '--resume')
     log = run_dir / 'torchrun.log'
     tail: deque[str] = deque(maxlen=40)
     with open(log, 'a') as f, subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -77,3 +77,12 @@ def shard(items: list, rank: int | None = None, world: int | None = None) -> lis
     rank = dist.get_rank() if rank is None else rank
     world = dist.get_world_size() if world is None else world
     return items[rank::world]
+
+
+def torchrun_command(nproc: int, script: str | os.PathLike, *args, port: int | None = None) -> list[str]:
+    """The command that launches ``script args`` on ``nproc`` local processes as users do (``torchrun``, run as
+    ``python -m torch.distributed.run`` with this interpreter): ``--standalone`` (the rendezvous picks a free
+    port) unless ``port`` is given."""
+    where = ['--master_port', str(port)] if port is not None else ['--standalone']
+    return [sys.executable, '-m', 'torch.distributed.run', *where, '--nproc_per_node', str(nproc), str(script),
+            *(str(a) for a in args)]
