@@ -15,6 +15,9 @@ Example (each 128-px variant: 6 CAM trainings + 7 pseudo-label runs, ~12 min on 
 OMP_NUM_THREADS=1 and --num-workers 1 use 2 cores best):
     python tools/robustness.py --work-dir work_dirs/robustness \\
         --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
+The segmenter's rows alone (its divergence check and ground-truth upper bound per variant, no CAM runs):
+    python tools/robustness.py --work-dir work_dirs/robustness --methods none \\
+        --seg-config configs/seg/deeplabv2_lite0_synthetic.py --seg-ddp 2
 The report goes to <work-dir>/robustness.{md,csv}. A candidate recipe is measured with its own configs
 (--cam-configs) or keys (--cam-options), in its own --work-dir (finished runs there are reused), e.g.
     python tools/robustness.py --work-dir work_dirs/robustness_sgd --variants independent_like \\
