@@ -126,6 +126,40 @@ def test_a_rerun_from_other_inputs_is_refused_not_mixed(tmp_path, tiny_voc, tiny
     assert _outputs(out) == before
 
 
+WORKERS_SCRIPT = """
+import sys
+from mmengine.config import Config
+from wsss.stages.pseudo import make
+
+def main():
+    cfg = Config(dict(data_root=sys.argv[1], custom_imports=dict(imports=['support_models'], allow_failed_imports=False),
+                      model=dict(type='CAMClassifier', backbone=dict(type='TinyBackbone'), head=dict(type='EPSHead')),
+                      infer_dataset=dict(type='VOCDataset'),
+                      pseudo=dict(split='train', scales=(1.0,), flip=False, crf=None, num_workers=2)))
+    make.run(cfg, sys.argv[2], sys.argv[3])
+
+if __name__ == '__main__':
+    main()
+"""
+
+
+@pytest.mark.slow
+def test_worker_processes_exit_cleanly(tmp_path, tiny_voc, tiny_cam_ckpt):
+    """--num-workers 2: the worker pool is closed, not terminated, so no semaphore of theirs is left for the
+    resource tracker to report at shutdown."""
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / 'workers.py'
+    script.write_text(WORKERS_SCRIPT)
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), str(ROOT / 'tests')]), 'OMP_NUM_THREADS': '1'}
+    res = subprocess.run([sys.executable, str(script), str(tiny_voc), str(tiny_cam_ckpt), str(tmp_path / 'o')],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert len(list((tmp_path / 'o' / 'nocrf').glob('*.png'))) == 3
+    assert 'leaked semaphore' not in res.stderr, res.stderr[-2000:]
+
+
 def test_crf_raises_mIoU_is_reported(tmp_path, tiny_voc, tiny_cam_ckpt):
     from wsss.engine.records import read_record
     from wsss.stages.pseudo import make

@@ -218,6 +218,10 @@ def run(cfg, checkpoint: str | Path, out_dir: str | Path, split: Optional[str] =
                     for k in range(nw)]
             with mp.get_context('spawn').Pool(nw) as pool:
                 pool.map(_worker, jobs)
+                # let the workers exit (leaving the block terminates them: their tqdm locks would be reported
+                # as leaked semaphores at shutdown)
+                pool.close()
+                pool.join()
     if dist.is_distributed():
         dist.barrier()
     if rank != 0:
