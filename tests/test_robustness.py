@@ -11,7 +11,7 @@ from mmengine.config import Config
 from test_saliency_ablation import ROOT, TINY_CAM, TINY_SEG
 from wsss.datasets.synthetic import generate, params
 from wsss.drivers.robustness import (CLAIMS, Claim, Variant, claim_summary, claim_values, claims_report,
-                                     loss_spikes, run_robustness, warmup_iters)
+                                     loss_ratios, loss_spikes, run_robustness, warmup_iters)
 from wsss.drivers.workdirs import repo_config
 from wsss.engine.records import read_record
 
@@ -83,6 +83,10 @@ def test_loss_spikes_and_warmup(tmp_path):
     spikes = loss_spikes(path, warmup_iters=25)
     assert [s['iter'] for s in spikes] == [150] and spikes[0]['running_mean'] == pytest.approx(2.275)
     assert loss_spikes(path, warmup_iters=25, window=1) == [dict(iter=150, loss=5.0, running_mean=2.1)]
+    # the margin: each logged value after the warm-up over its running mean (the report shows the largest)
+    ratios = loss_ratios(path, warmup_iters=25, window=1)
+    assert [r['iter'] for r in ratios] == [50, 75, 100, 125, 150, 175, 200]
+    assert [r['ratio'] for r in ratios] == pytest.approx([3 / 9, 2 / 3, 1.0, 1.05, 5 / 2.1, 0.4, 0.95])
     assert loss_spikes(path, warmup_iters=0) == []               # counted in, 9.0 lifts the reference to 3.62
     # the first point after the warm-up is compared with the last warm-up value (3.0 > 2 x 1.2)
     path.write_text(''.join(json.dumps({'iter': 25 * (i + 1), 'loss': v}) + '\n'
@@ -168,6 +172,8 @@ def test_segmenter_alone_on_the_ground_truth(tmp_path):
     miou = read_record(v / 'seg_gt').section('val_ss')['mIoU']
     assert cells[2] == (f'{miou:.2f}' if miou < 10 else f'{miou:.1f}'), (cells, miou)
     assert cells[3] == '–' and cells[4] == '0 / –'               # no pseudo-label row; no spike on GT
+    gt_ratio, pseudo_ratio = cells[5].split(' / ')               # the highest loss over its running mean
+    assert 0 < float(gt_ratio) < 2 and pseudo_ratio == '–'
     assert 'No CAM runs' in text and '### EPS beats plain CAM' not in text
     with pytest.raises(SystemExit):                               # nothing to run
         load_tool('robustness').main(['--work-dir', str(tmp_path / 'w2'), '--methods', 'none'])

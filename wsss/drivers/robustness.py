@@ -184,23 +184,33 @@ def claims_report(tables: dict[str, pd.DataFrame]) -> tuple[str, pd.DataFrame]:
 
 
 # ---------------------------------------------------------------------------------------------- segmenter
-def loss_spikes(scalars: str | Path, warmup_iters: int, factor: float = 2.0, window: int = 10) -> list[dict]:
-    """Logged losses (``scalars.jsonl`` of a training run) after ``warmup_iters`` that exceed ``factor`` times the
-    running mean: the mean of the (at most ``window``) logged values after the warm-up before them, or, for the
-    first one, the last value logged in the warm-up. The value is ``loss_mean`` (the mean over the log interval
-    and all ranks) where the trainer logged it, else the last iteration's ``loss``."""
+#: a logged loss above this many times its running mean after the warm-up is a spike (issue 12)
+SPIKE_FACTOR = 2.0
+
+
+def loss_ratios(scalars: str | Path, warmup_iters: int, window: int = 10) -> list[dict]:
+    """Each logged loss (``scalars.jsonl`` of a training run) after ``warmup_iters`` with its running mean: the
+    mean of the (at most ``window``) logged values after the warm-up before it, or, for the first one, the last
+    value logged in the warm-up. The value is ``loss_mean`` (the mean over the log interval and all ranks) where
+    the trainer logged it, else the last iteration's ``loss``."""
     points = [json.loads(line) for line in Path(scalars).read_text().splitlines() if line.strip()]
-    spikes, history, warm = [], [], None
+    out, history, warm = [], [], None
     for p in points:
         v = p.get('loss_mean', p['loss'])
         if p['iter'] <= warmup_iters:
             warm = v
             continue
         ref = sum(history[-window:]) / len(history[-window:]) if history else warm
-        if ref is not None and v > factor * ref:
-            spikes.append(dict(iter=p['iter'], loss=v, running_mean=ref))
+        if ref is not None:
+            out.append(dict(iter=p['iter'], loss=v, running_mean=ref, ratio=v / ref if ref > 0 else math.inf))
         history.append(v)
-    return spikes
+    return out
+
+
+def loss_spikes(scalars: str | Path, warmup_iters: int, factor: float = SPIKE_FACTOR, window: int = 10) -> list[dict]:
+    """The logged losses after the warm-up above ``factor`` times their running mean (:func:`loss_ratios`)."""
+    return [dict(iter=r['iter'], loss=r['loss'], running_mean=r['running_mean'])
+            for r in loss_ratios(scalars, warmup_iters, window) if r['loss'] > factor * r['running_mean']]
 
 
 def warmup_iters(cfg) -> int:
@@ -237,16 +247,18 @@ def launch_ddp(cfg, run_dir: Path, repo: Path, nproc: int) -> None:
 
 def train_segmenter(seg_config: str, data_root: Path, label_dir: Path, run_dir: Path, repo: Path,
                     options: dict, nproc: int = 1) -> dict:
-    """Train and evaluate the segmenter on ``label_dir`` (``nproc`` > 1: DDP through torchrun); its val mIoU
-    and the loss spikes after warm-up."""
+    """Train and evaluate the segmenter on ``label_dir`` (``nproc`` > 1: DDP through torchrun); its val mIoU,
+    the number of logged losses above twice their running mean after the warm-up and the highest such ratio."""
     cfg = repo_config(repo, seg_config, data_root, label_dir=str(label_dir), **options)
     if not eval_seg.has_section(run_dir, 'val_ss'):
         if nproc > 1:
             launch_ddp(cfg, run_dir, repo, nproc)
         else:
             train_seg.run(cfg, run_dir, resume=True)
-    spikes = loss_spikes(run_dir / 'scalars.jsonl', warmup_iters(cfg))
-    return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'], spikes=len(spikes))
+    ratios = loss_ratios(run_dir / 'scalars.jsonl', warmup_iters(cfg))
+    return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'],
+                spikes=sum(r['loss'] > SPIKE_FACTOR * r['running_mean'] for r in ratios),
+                worst_ratio=max((r['ratio'] for r in ratios), default=math.nan))
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -310,7 +322,8 @@ def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame]
     with_ddp = any('gt_ddp' in s for s in segs.values())
     if with_seg:
         header += ['seg on GT (val)'] + (['seg on GT, DDP (val)'] if with_ddp else []) + [
-            'seg on best pseudo (val)', 'loss spikes > 2× (GT' + (' / GT DDP' if with_ddp else '') + ' / pseudo)']
+            'seg on best pseudo (val)', 'loss spikes > 2× (GT' + (' / GT DDP' if with_ddp else '') + ' / pseudo)',
+            'highest loss ÷ running mean']
     for name, rows in tables.items():
         row = [name, variants[name].describe()]
         for m in methods:
@@ -324,7 +337,8 @@ def variants_table(variants: dict[str, Variant], tables: dict[str, pd.DataFrame]
             keys = ('gt', 'gt_ddp', 'pseudo') if with_ddp else ('gt', 'pseudo')
             row += [_num(s[k]['mIoU']) if k in s else '–' for k in keys[:-1]]
             row += [f"{_num(s['pseudo']['mIoU'])} ({s['pseudo']['labels']})" if 'pseudo' in s else '–',
-                    ' / '.join(str(s[k]['spikes']) if k in s else '–' for k in keys)]
+                    ' / '.join(str(s[k]['spikes']) if k in s else '–' for k in keys),
+                    ' / '.join(_num(s[k].get('worst_ratio', math.nan)) if k in s else '–' for k in keys)]
         cells.append(row)
     return markdown_table(header, cells)
 
