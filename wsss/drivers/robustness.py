@@ -366,10 +366,13 @@ def run_robustness(work_dir: str | Path = 'work_dirs/robustness', variants: Opti
         tables[name], segs[name] = run_variant(name, definitions[name], work_dir, methods, seg_config, repo,
                                                num_workers, options, log, seg_ddp, cam_configs)
     claims_md, numbers = claims_report(tables)
+    claims_md += '\n\nmIoU (%) of the pseudo-labels on each variant\'s train split; final = after CRF.'
     if not methods:
         claims_md = 'No CAM runs (no methods given): the segmenter on the ground truth only.'
-    text = ('## Variants\n\n' + variants_table(definitions, tables, segs) + '\n\n## Claims\n\n' + claims_md
-            + '\n\nmIoU (%) of the pseudo-labels on each variant\'s train split; final = after CRF.')
+    text = '## Variants\n\n' + variants_table(definitions, tables, segs) + '\n\n## Claims\n\n' + claims_md
+    if seg_config:
+        text += (f'\n\nSegmenter ({seg_config}): val mIoU (%), single scale; loss = the interval mean over all ranks, '
+                 f'against the mean of the (at most 10) logged values after the warm-up before it.')
     atomic_write_bytes(work_dir / 'robustness.md', (text + '\n').encode())
     atomic_write_bytes(work_dir / 'robustness.csv', numbers.to_csv(index=False).encode())
     print(text)
