@@ -112,7 +112,8 @@ def test_official_latest_pth_through_make_saliency_matches_reference(tmp_path):
         assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
     # the folder now holds this checkpoint's maps: other weights are refused (naming the folder and the entry)
     # instead of skipping every image as done, until --overwrite rewrites them all
-    sd2 = dict(sd, **{k: v + 0.01 for k, v in sd.items() if k.endswith('.weight') and v.is_floating_point()})
+    key = next(k for k, v in sd.items() if k.endswith('.weight') and v.dim() == 4)
+    sd2 = dict(sd, **{key: sd[key] * 1.01})
     ckpt2 = tmp_path / 'other.pth'
     save_checkpoint_atomic(sd2, ckpt2)
     args = [str(ROOT / 'configs/saliency/inspyrenet_res2net50_duts.py'), '--checkpoint', str(ckpt2), '--data-root',
@@ -190,6 +191,19 @@ def test_killed_half_way_then_resumed_gives_the_same_maps(tmp_path):
     for i in ids:
         assert np.abs(a[i].astype(int) - c[i].astype(int)).max() <= 1
         assert np.abs(a[i].astype(int) - d[i].astype(int)).max() <= 1
+
+
+def test_non_finite_output_is_refused_not_written(tmp_path):
+    """Weights that make the model output NaN stop the run naming the images; no map is written (NaN would
+    be cast to an arbitrary grey level)."""
+    root = tmp_path / 'voc'
+    ids = write_images(root, [(40, 60), (50, 50)])
+    model = calibrate_bn(tiny_model(base_size=(64, 64)), torch.randn(2, 3, 64, 64))
+    with torch.no_grad():
+        next(model.parameters()).fill_(float('nan'))
+    with pytest.raises(ValueError, match=r"non-finite values \(NaN / inf\) for \['img_00"):
+        make_saliency_maps(model, list_images(root, 'train'), tmp_path / 'out', batch_size=2, progress=False)
+    assert not list((tmp_path / 'out').glob('*.png')) and len(ids) == 2
 
 
 def test_blend_mode_runs_pyramid_blending(tmp_path):

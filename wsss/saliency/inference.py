@@ -260,6 +260,10 @@ def make_saliency_maps(model, images: Sequence[tuple[str, Path]], out_dir: str |
                 fp32_fallbacks += 1
                 logger.warning('non-finite output under AMP for %s: recomputed in float32', batch['ids'])
                 d0 = run()
+            if not torch.isfinite(d0).all():  # NaN would be written as an arbitrary grey level
+                raise ValueError(f'the saliency model output non-finite values (NaN / inf) for {list(batch["ids"])} '
+                                 f'in float32: the weights do not fit this model or input (nothing was written for '
+                                 f'these images)')
             maps = to_uint8_maps(model.probability(d0.float()), batch['sizes'])
             for f in [f for f in pending if f.done()]:
                 f.result()  # surface write errors early
