@@ -210,7 +210,11 @@ def loss_ratios(scalars: str | Path, warmup_iters: int, window: int = 10) -> lis
 def loss_spikes(scalars: str | Path, warmup_iters: int, factor: float = SPIKE_FACTOR, window: int = 10) -> list[dict]:
     """The logged losses after the warm-up above ``factor`` times their running mean (:func:`loss_ratios`)."""
     return [dict(iter=r['iter'], loss=r['loss'], running_mean=r['running_mean'])
-            for r in loss_ratios(scalars, warmup_iters, window) if r['loss'] > factor * r['running_mean']]
+            for r in loss_ratios(scalars, warmup_iters, window) if _is_spike(r, factor)]
+
+
+def _is_spike(r: dict, factor: float = SPIKE_FACTOR) -> bool:
+    return r['loss'] > factor * r['running_mean']
 
 
 def warmup_iters(cfg) -> int:
@@ -257,7 +261,7 @@ def train_segmenter(seg_config: str, data_root: Path, label_dir: Path, run_dir: 
             train_seg.run(cfg, run_dir, resume=True)
     ratios = loss_ratios(run_dir / 'scalars.jsonl', warmup_iters(cfg))
     return dict(mIoU=read_record(run_dir).section('val_ss')['mIoU'],
-                spikes=sum(r['loss'] > SPIKE_FACTOR * r['running_mean'] for r in ratios),
+                spikes=sum(_is_spike(r) for r in ratios),
                 worst_ratio=max((r['ratio'] for r in ratios), default=math.nan))
 
 

@@ -13,8 +13,9 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
+from wsss.engine.resume_check import json_form
 from wsss.utils.io import atomic_write_json
 
 STAMP = '_inputs.json'
@@ -29,20 +30,16 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _plain(obj: Any) -> Any:
-    """The JSON form (tuples and lists alike), as the stamp reads back."""
-    return json.loads(json.dumps(obj, default=str, sort_keys=True))
-
-
 def check_output_stamp(out_dir: str | os.PathLike, stamp: dict, has_files: bool, overwrite: bool = False,
                        warn: Optional[Callable[[str], None]] = None, hint: str = '') -> None:
     """Refuse (``ValueError``) if ``out_dir`` holds files made from other inputs than ``stamp``; otherwise write
     the stamp (before the caller writes any file). ``has_files``: whether the folder already holds outputs (a
-    folder with outputs and no stamp is adopted, with ``warn``; without outputs the stamp is simply replaced); ``overwrite``: the caller rewrites every file, so the
-    new stamp replaces the old; ``hint``: how to do that, added to the error."""
+    folder with outputs and no stamp is adopted, with ``warn``; without outputs the stamp is simply replaced);
+    ``overwrite``: the caller rewrites every file, so the new stamp replaces the old; ``hint``: how to do that,
+    added to the error."""
     out_dir = Path(out_dir)
     path = out_dir / STAMP
-    stamp = _plain(stamp)
+    stamp = json_form(stamp)
     if path.is_file() and has_files and not overwrite:
         try:
             old = json.loads(path.read_text())

@@ -34,8 +34,12 @@ def _value(cfg, dotted: str):
         node = node.get(part, _MISSING)
         if node is _MISSING:
             return _MISSING
-    # tuples and lists read back alike from a dumped config; compare the JSON form
-    return json.loads(json.dumps(node, default=str, sort_keys=True))
+    return json_form(node)
+
+
+def json_form(obj):
+    """``obj`` as it reads back from JSON or a dumped config (tuples and lists alike): the form to compare."""
+    return json.loads(json.dumps(obj, default=str, sort_keys=True))
 
 
 def changed_keys(old, new, keys: Sequence[str] = RUN_KEYS) -> list[str]:
