@@ -277,3 +277,16 @@ def test_foreign_context_per_class(monkeypatch, tmp_path, each):
         assert max(counts) >= 3
     syn.generate(tmp_path, num_train=1, num_val=0, num_sod=0, size=48)
     assert json.loads((tmp_path / 'meta.json').read_text())['params']['p_foreign_context_each'] == each
+
+
+def test_workers_write_the_same_bytes_and_see_overridden_constants(tiny_set, tmp_path):
+    syn.generate(tmp_path / 'pool', **TINY, workers=2)
+    pool = _files(tmp_path / 'pool')
+    assert pool.keys() == _files(tiny_set).keys() and all(pool[k] == v for k, v in _files(tiny_set).items())
+    with syn.params.overridden(JPEG_QUALITY=60):  # a variant: the spawned workers must render it too
+        syn.generate(tmp_path / 'serial60', **TINY, workers=1)
+        syn.generate(tmp_path / 'pool60', **TINY, workers=2)
+    a, b = _files(tmp_path / 'serial60'), _files(tmp_path / 'pool60')
+    assert a.keys() == b.keys() and all(a[k] == b[k] for k in a)
+    jpgs = [k for k in a if k.endswith('.jpg')]
+    assert jpgs and all(a[k] != pool[k] for k in jpgs)

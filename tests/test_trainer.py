@@ -126,3 +126,18 @@ def test_a_shipped_config_read_back_from_its_dump_is_the_same_run(tmp_path):
     cfg.model.backbone.frozen_stages = 2
     cfg.train_cfg.max_iters = 100
     assert changed_keys(Config.fromfile(str(tmp_path / 'config.py')), cfg) == ['model', 'train_cfg.max_iters']
+
+
+def test_frozen_parameters_get_one_log_line_not_one_warning_each(tmp_path, tiny_voc):
+    torch.manual_seed(0)
+    model = TinyClassifier()
+    frozen = [p for p in model.parameters()][:2]
+    for p in frozen:
+        p.requires_grad_(False)
+    ds = VOCDataset(str(tiny_voc), 'train', mode='cam', transforms=dict(crop_size=24))
+    tr = IterTrainer(model, ds, _cfg(max_iters=1), tmp_path / 'run')
+    optimised = {id(p) for g in tr.optim_wrapper.optimizer.param_groups for p in g['params']}
+    assert optimised == {id(p) for p in model.parameters() if p.requires_grad}
+    log = (tmp_path / 'run' / 'train.log').read_text()
+    assert 'is skipped since its requires_grad' not in log
+    assert '2 frozen parameters (requires_grad=False) are left out of the optimiser' in log

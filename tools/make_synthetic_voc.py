@@ -24,10 +24,13 @@ def main(argv=None) -> int:
     ap.add_argument('--seed', type=int, default=DEFAULTS['seed'], help='seed (%(default)s)')
     ap.add_argument('--voc-aug', action='store_true',
                     help='also the VOC-aug layout of the VOC configs (SegmentationClassAug/, train_aug.txt = train)')
+    ap.add_argument('--workers', type=int, default=None,
+                    help='rendering processes (default: one per core, at most 8; 1 for fewer than 100 images); '
+                         'the bytes written do not depend on it')
     ap.add_argument('--quiet', action='store_true', help='no progress lines')
     a = ap.parse_args(argv)
     summary = generate(a.out_dir, num_train=a.num_train, num_val=a.num_val, num_sod=a.num_sod, size=a.size,
-                       seed=a.seed, verbose=not a.quiet, voc_aug=a.voc_aug)
+                       seed=a.seed, verbose=not a.quiet, voc_aug=a.voc_aug, workers=a.workers)
     print(f"wrote {summary['root']}: {summary['train']} train, {summary['val']} val, {summary['sod']} sod "
           f"in {summary['seconds']} s")
     return 0

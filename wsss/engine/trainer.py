@@ -38,7 +38,7 @@ from tqdm import tqdm
 from wsss.engine.config import dump_config
 from wsss.engine.config_keys import Built, Keys, ListOf, MapOf, Open, Spec, accepted_args
 from wsss.engine.dist import pick_device, setup_distributed
-from wsss.engine.logging import get_logger
+from wsss.engine.logging import get_logger, quiet_current_logger
 from wsss.engine.resume_check import RUN_KEYS, check_same_run
 from wsss.engine.sampler import IterBatchSampler
 from wsss.registry import CONFIG_SECTIONS
@@ -179,7 +179,11 @@ class IterTrainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.dataset = dataset
-        self.optim_wrapper = build_optim_wrapper(self.model, optim_wrapper_cfg(cfg))
+        # mmengine warns once per frozen parameter (258 lines for Lite0 with its stem frozen): one line instead
+        with quiet_current_logger('is skipped since its requires_grad=False') as frozen:
+            self.optim_wrapper = build_optim_wrapper(self.model, optim_wrapper_cfg(cfg))
+        if frozen.dropped:
+            self.log(f'{frozen.dropped} frozen parameters (requires_grad=False) are left out of the optimiser')
         self.schedulers = [PARAM_SCHEDULERS.build(s, default_args=dict(optimizer=self.optim_wrapper))
                            for s in fit_schedulers(cfg.get('param_scheduler', []), int(self.tcfg['max_iters']))]
         runner = _LossForward(self.model)

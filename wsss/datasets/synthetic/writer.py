@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing as mp
+import os
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image
@@ -91,14 +94,61 @@ Deterministic: the same arguments give the same bytes; every image can be regene
 """
 
 
+def default_workers(num_images: int) -> int:
+    """Rendering processes when not given: one per core (at most 8), none extra for a small set (< 100 images,
+    where starting the processes costs more than it saves)."""
+    return 1 if num_images < 100 else max(1, min(8, os.cpu_count() or 1))
+
+
+def _write_sample(job: tuple) -> tuple[str, str]:
+    """Render one image of a split and write its files; returns (split, image id)."""
+    root, seed, split, i, size, voc_aug = job
+    root = Path(root)
+    name = image_id(split, i)
+    smp = render_sample(seed, split, i, size)
+    if split == 'sod':
+        atomic_write_bytes(root / 'sod' / 'Image' / f'{name}.jpg', _jpeg_bytes(smp.image))
+        save_gray_png(root / 'sod' / 'GT' / f'{name}.png', np.where(smp.instances > 0, 255, 0).astype(np.uint8))
+        return split, name
+    good, poor = saliency_maps(smp, seed, split, i)
+    atomic_write_bytes(root / 'JPEGImages' / f'{name}.jpg', _jpeg_bytes(smp.image))
+    save_label_png(root / 'SegmentationClass' / f'{name}.png', smp.label)
+    if voc_aug:
+        save_label_png(root / 'SegmentationClassAug' / f'{name}.png', smp.label)
+    save_gray_png(root / REGIONS_DIR / f'{name}.png', smp.regions)
+    save_gray_png(root / 'saliency' / 'good' / f'{name}.png', good)
+    save_gray_png(root / 'saliency' / 'poor' / f'{name}.png', poor)
+    return split, name
+
+
+def _set_constants(constants: dict) -> None:
+    """Worker initializer: the parent's generator constants (a variant made with ``params.overridden``)."""
+    for k, v in constants.items():
+        setattr(params, k, v)
+
+
+def _map_in_order(fn, jobs: list, workers: int | None) -> Iterator:
+    """``fn`` over ``jobs`` in order, in ``workers`` spawned processes that see this process's constants."""
+    workers = default_workers(len(jobs)) if workers is None else int(workers)
+    if workers <= 1:
+        yield from map(fn, jobs)
+        return
+    constants = {k: getattr(params, k) for k in dir(params) if k.isupper()}
+    with mp.get_context('spawn').Pool(workers, initializer=_set_constants, initargs=(constants,)) as pool:
+        yield from pool.imap(fn, jobs, chunksize=8)
+
+
 def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
              num_val: int = params.DEFAULTS['num_val'], num_sod: int = params.DEFAULTS['num_sod'],
              size: int = params.DEFAULTS['size'], seed: int = params.DEFAULTS['seed'], verbose: bool = False,
-             voc_aug: bool = False) -> dict:
+             voc_aug: bool = False, workers: int | None = None) -> dict:
     """Write the whole data set under ``out_dir`` (see :mod:`wsss.datasets.synthetic` and the README it
     writes). ``voc_aug``: also the VOC-aug layout the VOC configs read (``SegmentationClassAug/`` with the
     same masks, ``ImageSets/Segmentation/train_aug.txt`` = train), so a paper recipe runs on this set with
     only ``data_root`` changed.
+
+    ``workers``: processes rendering the images (default :func:`default_workers`); every image depends only on
+    (seed, split, index) and the generator constants, so the bytes do not depend on it.
 
     Returns a summary dict (counts and seconds). Existing files with the same names are overwritten;
     nothing else under ``out_dir`` is touched.
@@ -113,24 +163,15 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
     t0 = time.perf_counter()
     args = dict(num_train=int(num_train), num_val=int(num_val), num_sod=int(num_sod), size=int(size),
                 seed=int(seed))
-    lists: dict[str, list[str]] = {}
-    for split, n in (('train', num_train), ('val', num_val)):
-        ids = []
-        for i in range(n):
-            name = image_id(split, i)
-            smp = render_sample(seed, split, i, size)
-            good, poor = saliency_maps(smp, seed, split, i)
-            atomic_write_bytes(root / 'JPEGImages' / f'{name}.jpg', _jpeg_bytes(smp.image))
-            save_label_png(root / 'SegmentationClass' / f'{name}.png', smp.label)
-            if voc_aug:
-                save_label_png(root / 'SegmentationClassAug' / f'{name}.png', smp.label)
-            save_gray_png(root / REGIONS_DIR / f'{name}.png', smp.regions)
-            save_gray_png(root / 'saliency' / 'good' / f'{name}.png', good)
-            save_gray_png(root / 'saliency' / 'poor' / f'{name}.png', poor)
-            ids.append(name)
-            if verbose and (i + 1) % 100 == 0:
-                print(f'{split}: {i + 1}/{n} ({time.perf_counter() - t0:.1f} s)', flush=True)
-        lists[split] = ids
+    jobs = [(split, i) for split, n in (('train', num_train), ('val', num_val)) for i in range(n)]
+    jobs += [('sod', i) for i in range(num_sod)]
+    names: dict[str, list[str]] = {'train': [], 'val': [], 'sod': []}
+    for done, (split, name) in enumerate(_map_in_order(_write_sample, [(str(root), seed, split, i, size, voc_aug)
+                                                                       for split, i in jobs], workers), 1):
+        names[split].append(name)
+        if verbose and (done % 100 == 0 or done == len(jobs)):
+            print(f'{done}/{len(jobs)} images ({time.perf_counter() - t0:.1f} s)', flush=True)
+    lists = {'train': names['train'], 'val': names['val']}
     seg = root / 'ImageSets' / 'Segmentation'
     for split in ('train', 'val'):
         atomic_write_bytes(seg / f'{split}.txt', ''.join(f'{x}\n' for x in lists[split]).encode())
@@ -138,15 +179,7 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
     if voc_aug:
         atomic_write_bytes(seg / 'train_aug.txt', ''.join(f'{x}\n' for x in lists['train']).encode())
 
-    sod_names = []
-    for i in range(num_sod):
-        name = image_id('sod', i)
-        smp = render_sample(seed, 'sod', i, size)
-        atomic_write_bytes(root / 'sod' / 'Image' / f'{name}.jpg', _jpeg_bytes(smp.image))
-        save_gray_png(root / 'sod' / 'GT' / f'{name}.png', np.where(smp.instances > 0, 255, 0).astype(np.uint8))
-        sod_names.append(name)
-        if verbose and (i + 1) % 100 == 0:
-            print(f'sod: {i + 1}/{num_sod} ({time.perf_counter() - t0:.1f} s)', flush=True)
+    sod_names = names['sod']
     n_tr = int(round(params.SOD_TRAIN_FRACTION * num_sod))
     atomic_write_bytes(root / 'sod' / 'train.txt', ''.join(f'{x}\n' for x in sod_names[:n_tr]).encode())
     atomic_write_bytes(root / 'sod' / 'test.txt', ''.join(f'{x}\n' for x in sod_names[n_tr:]).encode())
