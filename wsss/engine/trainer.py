@@ -179,7 +179,7 @@ class IterTrainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.dataset = dataset
-        # mmengine warns once per frozen parameter (258 lines for Lite0 with its stem frozen): one line instead
+        # mmengine warns once per frozen parameter (81 lines for the CAM's frozen Lite0 levels): one line instead
         with quiet_current_logger('is skipped since its requires_grad=False') as frozen:
             self.optim_wrapper = build_optim_wrapper(self.model, optim_wrapper_cfg(cfg))
         if frozen.dropped:

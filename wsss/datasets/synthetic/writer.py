@@ -7,6 +7,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Iterator
@@ -128,13 +129,18 @@ def _set_constants(constants: dict) -> None:
 
 
 def _map_in_order(fn, jobs: list, workers: int | None) -> Iterator:
-    """``fn`` over ``jobs`` in order, in ``workers`` spawned processes that see this process's constants."""
+    """``fn`` over ``jobs`` in order, in ``workers`` processes that see this process's generator constants.
+
+    Forked where the platform can (the workers render with numpy / scipy / Pillow only, never torch): a spawned
+    worker would first re-import the caller's main module (the demo's: torch, mmengine, timm), which cost as much
+    as it saved on 2 cores. Spawned elsewhere, with the constants passed explicitly."""
     workers = default_workers(len(jobs)) if workers is None else int(workers)
     if workers <= 1:
         yield from map(fn, jobs)
         return
+    ctx = mp.get_context('fork' if sys.platform == 'linux' else 'spawn')
     constants = {k: getattr(params, k) for k in dir(params) if k.isupper()}
-    with mp.get_context('spawn').Pool(workers, initializer=_set_constants, initargs=(constants,)) as pool:
+    with ctx.Pool(workers, initializer=_set_constants, initargs=(constants,)) as pool:
         yield from pool.imap(fn, jobs, chunksize=8)
 
 
