@@ -16,9 +16,9 @@ fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 echo "[bootstrap] installing into $VENV (first time: a few minutes)" >&2
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-# shellcheck disable=SC2086
 # --no-compile: no .pyc for all of torch at install time (~40 s of torch's ~85 s here); the modules a run imports
 # are compiled on first import and cached in the venv (benchmarks/RESULTS.md, "CPU time of the demo")
+# shellcheck disable=SC2086
 "$VENV/bin/python" -m pip install -q --no-compile $TORCH_SPEC
 "$VENV/bin/python" -m pip install -q --no-compile -e '.[test]'
 "$VENV/bin/python" -c "import torch, torchvision, mmengine, timm, pydensecrf.densecrf, mmseg.evaluation" \
