@@ -283,7 +283,7 @@ def test_workers_write_the_same_bytes_and_see_overridden_constants(tiny_set, tmp
     syn.generate(tmp_path / 'pool', **TINY, workers=2)
     pool = _files(tmp_path / 'pool')
     assert pool.keys() == _files(tiny_set).keys() and all(pool[k] == v for k, v in _files(tiny_set).items())
-    with syn.params.overridden(JPEG_QUALITY=60):  # a variant: the spawned workers must render it too
+    with syn.params.overridden(JPEG_QUALITY=60):  # a variant: the workers must render it too
         syn.generate(tmp_path / 'serial60', **TINY, workers=1)
         syn.generate(tmp_path / 'pool60', **TINY, workers=2)
     a, b = _files(tmp_path / 'serial60'), _files(tmp_path / 'pool60')

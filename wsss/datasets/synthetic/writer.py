@@ -169,15 +169,13 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
     t0 = time.perf_counter()
     args = dict(num_train=int(num_train), num_val=int(num_val), num_sod=int(num_sod), size=int(size),
                 seed=int(seed))
-    jobs = [(split, i) for split, n in (('train', num_train), ('val', num_val)) for i in range(n)]
-    jobs += [('sod', i) for i in range(num_sod)]
-    names: dict[str, list[str]] = {'train': [], 'val': [], 'sod': []}
-    for done, (split, name) in enumerate(_map_in_order(_write_sample, [(str(root), seed, split, i, size, voc_aug)
-                                                                       for split, i in jobs], workers), 1):
-        names[split].append(name)
+    jobs = [(str(root), seed, split, i, size, voc_aug)
+            for split, n in (('train', num_train), ('val', num_val), ('sod', num_sod)) for i in range(n)]
+    lists: dict[str, list[str]] = {'train': [], 'val': [], 'sod': []}
+    for done, (split, name) in enumerate(_map_in_order(_write_sample, jobs, workers), 1):
+        lists[split].append(name)
         if verbose and (done % 100 == 0 or done == len(jobs)):
             print(f'{done}/{len(jobs)} images ({time.perf_counter() - t0:.1f} s)', flush=True)
-    lists = {'train': names['train'], 'val': names['val']}
     seg = root / 'ImageSets' / 'Segmentation'
     for split in ('train', 'val'):
         atomic_write_bytes(seg / f'{split}.txt', ''.join(f'{x}\n' for x in lists[split]).encode())
@@ -185,10 +183,9 @@ def generate(out_dir: str | Path, num_train: int = params.DEFAULTS['num_train'],
     if voc_aug:
         atomic_write_bytes(seg / 'train_aug.txt', ''.join(f'{x}\n' for x in lists['train']).encode())
 
-    sod_names = names['sod']
     n_tr = int(round(params.SOD_TRAIN_FRACTION * num_sod))
-    atomic_write_bytes(root / 'sod' / 'train.txt', ''.join(f'{x}\n' for x in sod_names[:n_tr]).encode())
-    atomic_write_bytes(root / 'sod' / 'test.txt', ''.join(f'{x}\n' for x in sod_names[n_tr:]).encode())
+    atomic_write_bytes(root / 'sod' / 'train.txt', ''.join(f'{x}\n' for x in lists['sod'][:n_tr]).encode())
+    atomic_write_bytes(root / 'sod' / 'test.txt', ''.join(f'{x}\n' for x in lists['sod'][n_tr:]).encode())
 
     meta = dict(generator=params.GENERATOR_NAME, version=params.GENERATOR_VERSION, seed=int(seed), args=args,
                 splits=dict(train=len(lists['train']), val=len(lists['val']), sod_train=n_tr,
